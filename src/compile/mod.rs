@@ -1,0 +1,770 @@
+//! [`Expr`] → [`Program`]: names resolved to slots, regexes compiled,
+//! constant lists turned into sets, `&&`/`||` into jumps, constants folded.
+
+pub(crate) mod library;
+mod pcre;
+mod program;
+pub(crate) mod regex;
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::env::{resolve, Resolved, Table, Var};
+use crate::error::{Error, ErrorKind, Span};
+use crate::syntax::{self, CmpOp, Dialect, Expr, ExprKind, List, StrPart, VarRef, Word, WordKind};
+use library::{BinaryOp, Func, UnaryOp};
+pub use program::Program;
+pub(crate) use program::*;
+
+/// Options for building a [`Program`].
+#[derive(Clone, Debug, Default)]
+pub struct ProgramBuilder {
+    parser: syntax::ParserBuilder,
+    dialect: Dialect,
+}
+
+impl ProgramBuilder {
+    /// Dialect 2.4 and the parser's default limits.
+    pub fn new() -> ProgramBuilder {
+        ProgramBuilder::default()
+    }
+
+    /// Which language.
+    pub fn dialect(&mut self, dialect: Dialect) -> &mut ProgramBuilder {
+        self.dialect = dialect;
+        self.parser.dialect(dialect);
+        self
+    }
+
+    /// Longest accepted expression, in bytes.
+    pub fn size_limit(&mut self, bytes: usize) -> &mut ProgramBuilder {
+        self.parser.size_limit(bytes);
+        self
+    }
+
+    /// Deepest accepted nesting.
+    pub fn nest_limit(&mut self, limit: u32) -> &mut ProgramBuilder {
+        self.parser.nest_limit(limit);
+        self
+    }
+
+    /// Parses and compiles `src`.
+    ///
+    /// # Errors
+    /// A parse (E1xx) or compile (E2xx) error.
+    pub fn build(&self, src: &str) -> Result<Program, Error> {
+        let expr = self.parser.build().parse(src)?;
+        self.compile(&expr, src)
+    }
+
+    /// Compiles an expression parsed from `src` (which error messages
+    /// quote; spans in `expr` point into it).
+    ///
+    /// # Errors
+    /// A compile error (E2xx): unknown variable, function or operator,
+    /// invalid regex.
+    pub fn compile(&self, expr: &Expr, src: &str) -> Result<Program, Error> {
+        let source: Arc<str> = Arc::from(src);
+        let mut c = Compiler::new(self.dialect);
+        let node = c
+            .expr(expr)
+            .map_err(|(k, s)| Error::new(k, s, source.clone()))?;
+        let mut ops = Vec::new();
+        let mut spans = Vec::new();
+        emit(&node, &mut ops, &mut spans);
+        Ok(Program {
+            ops: ops.into(),
+            spans: spans.into(),
+            consts: c.consts.into(),
+            vars: c.vars.into(),
+            regexes: c.regexes.into(),
+            lists: c.lists.into(),
+            words: c.words.into(),
+            reads_backrefs: c.reads_backrefs,
+            poison: c.poison,
+            source,
+            dialect: self.dialect,
+        })
+    }
+}
+
+impl Program {
+    /// Parses and compiles a 2.4 expression.
+    ///
+    /// # Errors
+    /// A parse (E1xx) or compile (E2xx) error, with a caret diagnostic.
+    pub fn new(src: &str) -> Result<Program, Error> {
+        ProgramBuilder::new().build(src)
+    }
+
+    /// Compiles a parsed 2.4 expression; `src` is the text it was parsed
+    /// from (for error messages).
+    ///
+    /// # Errors
+    /// A compile error (E2xx).
+    pub fn compile(expr: &Expr, src: &str) -> Result<Program, Error> {
+        ProgramBuilder::new().compile(expr, src)
+    }
+
+    /// Options: dialect, limits.
+    pub fn builder() -> ProgramBuilder {
+        ProgramBuilder::new()
+    }
+}
+
+type CResult<T> = Result<T, (ErrorKind, Span)>;
+
+/// The boolean structure after folding, before jumps are laid out.
+enum Node {
+    Const(bool),
+    /// A test op; `pure`: cannot fail and has no side effect (captures), so
+    /// it may be skipped when the result is already known.
+    Test {
+        op: Op,
+        span: Span,
+        pure: bool,
+    },
+    Not(Box<Node>),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+}
+
+impl Node {
+    fn is_pure(&self) -> bool {
+        match self {
+            Node::Const(_) => true,
+            Node::Test { pure, .. } => *pure,
+            Node::Not(n) => n.is_pure(),
+            Node::And(v) | Node::Or(v) => v.iter().all(Node::is_pure),
+        }
+    }
+}
+
+/// A word after folding: known bytes, or code to compute them.
+enum Folded {
+    Const(Vec<u8>),
+    Code { code: WordCode, fallible: bool },
+}
+
+impl Folded {
+    fn fallible(&self) -> bool {
+        matches!(self, Folded::Code { fallible: true, .. })
+    }
+}
+
+struct Compiler {
+    dialect: Dialect,
+    consts: Vec<Box<[u8]>>,
+    const_ids: FxHashMap<Box<[u8]>, ConstId>,
+    vars: Vec<Var>,
+    var_slots: FxHashMap<Var, VarSlot>,
+    regexes: Vec<Arc<regex::Regex>>,
+    lists: Vec<ListCode>,
+    words: Vec<WordCode>,
+    reads_backrefs: bool,
+    poison: Option<(String, Span)>,
+}
+
+/// A C string: everything up to the first NUL.
+pub(crate) fn cstr(b: &[u8]) -> &[u8] {
+    match memchr::memchr(0, b) {
+        Some(i) => &b[..i],
+        None => b,
+    }
+}
+
+impl Compiler {
+    fn new(dialect: Dialect) -> Compiler {
+        Compiler {
+            dialect,
+            consts: Vec::new(),
+            const_ids: FxHashMap::default(),
+            vars: Vec::new(),
+            var_slots: FxHashMap::default(),
+            regexes: Vec::new(),
+            lists: Vec::new(),
+            words: Vec::new(),
+            reads_backrefs: false,
+            poison: None,
+        }
+    }
+
+    fn konst(&mut self, bytes: &[u8]) -> ConstId {
+        if let Some(&id) = self.const_ids.get(bytes) {
+            return id;
+        }
+        let id = ConstId(self.consts.len() as u32);
+        self.consts.push(bytes.into());
+        self.const_ids.insert(bytes.into(), id);
+        id
+    }
+
+    fn slot(&mut self, var: Var) -> VarSlot {
+        if let Some(&s) = self.var_slots.get(&var) {
+            return s;
+        }
+        let s = VarSlot(self.vars.len() as u32);
+        self.vars.push(var.clone());
+        self.var_slots.insert(var, s);
+        s
+    }
+
+    fn operand(&mut self, f: Folded) -> Operand {
+        match f {
+            Folded::Const(b) => Operand::Const(self.konst(&b)),
+            Folded::Code {
+                code: WordCode::Const(c),
+                ..
+            } => Operand::Const(c),
+            Folded::Code {
+                code: WordCode::Var(v),
+                ..
+            } => Operand::Var(v),
+            Folded::Code {
+                code: WordCode::Backref(n),
+                ..
+            } => Operand::Backref(n),
+            Folded::Code { code, .. } => {
+                let id = WordId(self.words.len() as u32);
+                self.words.push(code);
+                Operand::Word(id)
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ booleans
+
+    fn expr(&mut self, e: &Expr) -> CResult<Node> {
+        Ok(match &e.kind {
+            ExprKind::Bool(b) => Node::Const(*b),
+            ExprKind::Not(inner) => match self.expr(inner)? {
+                Node::Const(b) => Node::Const(!b),
+                Node::Not(n) => *n,
+                n => Node::Not(Box::new(n)),
+            },
+            ExprKind::And(items) => self.chain(items, false)?,
+            ExprKind::Or(items) => self.chain(items, true)?,
+            ExprKind::Cmp { op, lhs, rhs } => {
+                let (a, b) = (self.word(lhs)?, self.word(rhs)?);
+                if let (Folded::Const(x), Folded::Const(y)) = (&a, &b) {
+                    return Ok(Node::Const(compare(*op, x, y)));
+                }
+                let pure = !a.fallible() && !b.fallible();
+                let op = Op::Cmp {
+                    op: *op,
+                    a: self.operand(a),
+                    b: self.operand(b),
+                };
+                Node::Test {
+                    op,
+                    span: e.span,
+                    pure,
+                }
+            }
+            ExprKind::In { lhs, list } => self.in_list(lhs, list, e.span)?,
+            ExprKind::Match {
+                lhs,
+                regex,
+                negated,
+            } => {
+                let a = self.word(lhs)?;
+                let re = regex::Regex::new(&regex.pattern, regex.icase, self.dialect).map_err(
+                    |(message, at)| {
+                        let start = (regex.span.start + at).min(regex.span.end);
+                        (
+                            ErrorKind::RegexInvalid { message },
+                            Span::new(start, regex.span.end.max(start + 1)),
+                        )
+                    },
+                )?;
+                let captures = re.groups() > 0;
+                if let (Folded::Const(s), false) = (&a, captures) {
+                    return Ok(Node::Const(re.is_match(s) != *negated));
+                }
+                let pure = !a.fallible() && !captures;
+                let id = RegexId(self.regexes.len() as u32);
+                self.regexes.push(Arc::new(re));
+                let op = Op::Match {
+                    a: self.operand(a),
+                    re: id,
+                    negated: *negated,
+                };
+                Node::Test {
+                    op,
+                    span: e.span,
+                    pure,
+                }
+            }
+            ExprKind::Unary { op, arg } => {
+                let Some(u) = UnaryOp::lookup(&op.name, self.dialect) else {
+                    return Err((
+                        ErrorKind::UnaryOpUnknown {
+                            name: op.name.clone(),
+                        },
+                        op.span,
+                    ));
+                };
+                let a = self.word(arg)?;
+                let pure = !a.fallible() && !u.can_fail();
+                Node::Test {
+                    op: Op::Unary {
+                        op: u,
+                        a: self.operand(a),
+                    },
+                    span: e.span,
+                    pure,
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let Some(b) = BinaryOp::lookup(&op.name, self.dialect) else {
+                    return Err((
+                        ErrorKind::BinaryOpUnknown {
+                            name: op.name.clone(),
+                        },
+                        op.span,
+                    ));
+                };
+                let (x, y) = (self.word(lhs)?, self.word(rhs)?);
+                let pure = !x.fallible() && !y.fallible();
+                let op = Op::Binary {
+                    op: b,
+                    a: self.operand(x),
+                    b: self.operand(y),
+                };
+                Node::Test {
+                    op,
+                    span: e.span,
+                    pure,
+                }
+            }
+        })
+    }
+
+    /// `&&` (`is_or` false) or `||` chains, folded: a constant that does not
+    /// decide the result is dropped; one that decides it ends the chain,
+    /// and replaces the whole chain when everything before it is pure.
+    fn chain(&mut self, items: &[Expr], is_or: bool) -> CResult<Node> {
+        let mut out: Vec<Node> = Vec::new();
+        for item in items {
+            match self.expr(item)? {
+                Node::Const(b) if b != is_or => {} // `true &&`, `false ||`
+                Node::Const(b) => {
+                    if out.iter().all(Node::is_pure) {
+                        return Ok(Node::Const(b));
+                    }
+                    out.push(Node::Const(b));
+                    break;
+                }
+                n => out.push(n),
+            }
+        }
+        Ok(match out.len() {
+            0 => Node::Const(!is_or),
+            1 => out.pop().expect("one node"),
+            _ if is_or => Node::Or(out),
+            _ => Node::And(out),
+        })
+    }
+
+    fn in_list(&mut self, lhs: &Word, list: &List, span: Span) -> CResult<Node> {
+        let a = self.word(lhs)?;
+        match list {
+            List::Words(words) => {
+                let items: Vec<Folded> =
+                    words.iter().map(|w| self.word(w)).collect::<CResult<_>>()?;
+                let fallible = a.fallible() || items.iter().any(Folded::fallible);
+                if let Folded::Const(x) = &a {
+                    if items.iter().all(|i| matches!(i, Folded::Const(_))) {
+                        let hit = items
+                            .iter()
+                            .any(|i| matches!(i, Folded::Const(y) if y == x));
+                        return Ok(Node::Const(hit));
+                    }
+                }
+                let any_fallible = items.iter().any(Folded::fallible);
+                let mut consts = Vec::new();
+                let mut dynamic = Vec::new();
+                let mut ordered = Vec::new();
+                // Apache builds the list reversed and stops at the first
+                // match: evaluate last to first.
+                for item in items.into_iter().rev() {
+                    match item {
+                        Folded::Const(b) if !any_fallible => consts.push(b.into_boxed_slice()),
+                        f if !any_fallible => dynamic.push(self.operand(f)),
+                        f => ordered.push(self.operand(f)),
+                    }
+                }
+                let id = ListId(self.lists.len() as u32);
+                self.lists.push(ListCode {
+                    set: ConstSet::new(consts),
+                    dynamic: dynamic.into(),
+                    ordered: any_fallible.then(|| ordered.into()),
+                });
+                let op = Op::In {
+                    a: self.operand(a),
+                    list: id,
+                };
+                Ok(Node::Test {
+                    op,
+                    span,
+                    pure: !fallible,
+                })
+            }
+            List::Func { name, arg } => {
+                let known = match self.dialect {
+                    Dialect::V24 => name.name.eq_ignore_ascii_case("PeerExtList"),
+                    Dialect::V22 => name.name.eq_ignore_ascii_case("OID"),
+                };
+                if !known {
+                    return Err((
+                        ErrorKind::ListFuncUnknown {
+                            name: name.name.clone(),
+                        },
+                        name.span,
+                    ));
+                }
+                let arg = self.word(arg)?;
+                let pure = !a.fallible() && !arg.fallible();
+                let op = Op::InExt {
+                    a: self.operand(a),
+                    arg: self.operand(arg),
+                };
+                Ok(Node::Test { op, span, pure })
+            }
+        }
+    }
+
+    // --------------------------------------------------------------- words
+
+    fn word(&mut self, w: &Word) -> CResult<Folded> {
+        match &w.kind {
+            WordKind::Digits(d) => Ok(Folded::Const(d.as_bytes().to_vec())),
+            WordKind::Str(parts) => self.parts(parts),
+            WordKind::Var(v) => self.var(v),
+            WordKind::Backref(n) => {
+                self.reads_backrefs = true;
+                Ok(Folded::Code {
+                    code: WordCode::Backref(*n),
+                    fallible: false,
+                })
+            }
+            WordKind::Concat(words) => {
+                let parts: Vec<Folded> =
+                    words.iter().map(|w| self.word(w)).collect::<CResult<_>>()?;
+                Ok(self.concat(parts))
+            }
+            WordKind::Call { name, arg } => {
+                let Some(func) = Func::lookup(&name.name, self.dialect) else {
+                    return Err((
+                        ErrorKind::FuncUnknown {
+                            name: name.name.clone(),
+                        },
+                        name.span,
+                    ));
+                };
+                let arg = self.word(arg)?;
+                self.call(func, arg, w.span)
+            }
+        }
+    }
+
+    fn call(&mut self, func: Func, arg: Folded, span: Span) -> CResult<Folded> {
+        match (func, arg) {
+            (f, Folded::Const(a)) if f.is_pure() => {
+                Ok(Folded::Const(cstr(&f.apply_pure(&a)).to_vec()))
+            }
+            // A lookup with a constant name is a plain variable read.
+            (Func::Lookup(t), Folded::Const(a)) => {
+                let name = String::from_utf8_lossy(&a).into_owned();
+                Ok(self.read(Var::Lookup(t, name.into())))
+            }
+            (Func::Ssl, Folded::Const(a)) => {
+                let name = String::from_utf8_lossy(&a).into_owned();
+                Ok(match library::ssl_lookup(&name, self.dialect) {
+                    Resolved::Var(v) => self.read(v),
+                    _ => Folded::Const(Vec::new()),
+                })
+            }
+            (f, arg) => {
+                let fallible = arg.fallible() || f.can_fail();
+                let arg = match arg {
+                    Folded::Const(b) => WordCode::Const(self.konst(&b)),
+                    Folded::Code { code, .. } => code,
+                };
+                Ok(Folded::Code {
+                    code: WordCode::Call {
+                        func: f,
+                        arg: Box::new(arg),
+                        span,
+                    },
+                    fallible,
+                })
+            }
+        }
+    }
+
+    fn read(&mut self, var: Var) -> Folded {
+        Folded::Code {
+            code: WordCode::Var(self.slot(var)),
+            fallible: false,
+        }
+    }
+
+    fn var(&mut self, v: &VarRef) -> CResult<Folded> {
+        match v {
+            VarRef::Name(n) => match resolve(&n.name, self.dialect) {
+                Resolved::Var(var) => Ok(self.read(var)),
+                Resolved::Empty => Ok(Folded::Const(Vec::new())),
+                Resolved::Unknown => Err((
+                    ErrorKind::VarUnknown {
+                        name: n.name.clone(),
+                    },
+                    n.span,
+                )),
+            },
+            VarRef::Func { name, arg } => {
+                let Some(func) = Func::lookup(&name.name, self.dialect) else {
+                    return Err((
+                        ErrorKind::FuncUnknown {
+                            name: name.name.clone(),
+                        },
+                        name.span,
+                    ));
+                };
+                let arg = self.parts(arg)?;
+                self.call(func, arg, name.span)
+            }
+        }
+    }
+
+    fn parts(&mut self, parts: &[StrPart]) -> CResult<Folded> {
+        let mut out = Vec::with_capacity(parts.len());
+        for p in parts {
+            out.push(match p {
+                StrPart::Lit(b) => Folded::Const(b.clone()),
+                StrPart::Var(v) => self.var(v)?,
+                StrPart::Backref(n) => {
+                    self.reads_backrefs = true;
+                    Folded::Code {
+                        code: WordCode::Backref(*n),
+                        fallible: false,
+                    }
+                }
+                StrPart::BadEscape(text) => {
+                    if self.poison.is_none() {
+                        let message = match syntax_escape_error(text) {
+                            ErrorKind::EscapeOutOfBound => "escape sequence out of bound",
+                            _ => "bad escape sequence",
+                        };
+                        self.poison = Some((format!("{message} `{text}`"), Span::default()));
+                    }
+                    continue;
+                }
+            });
+        }
+        Ok(self.concat(out))
+    }
+
+    /// Concatenation of C strings: each part ends at its first NUL.
+    fn concat(&mut self, parts: Vec<Folded>) -> Folded {
+        let mut codes: Vec<WordCode> = Vec::new();
+        let mut lit: Option<Vec<u8>> = None;
+        let mut fallible = false;
+        for p in parts {
+            match p {
+                Folded::Const(b) => lit.get_or_insert_with(Vec::new).extend_from_slice(cstr(&b)),
+                Folded::Code { code, fallible: f } => {
+                    fallible |= f;
+                    if let Some(l) = lit.take() {
+                        codes.push(WordCode::Const(self.konst(&l)));
+                    }
+                    match code {
+                        WordCode::Concat(inner) => codes.extend(inner.into_vec()),
+                        c => codes.push(c),
+                    }
+                }
+            }
+        }
+        if codes.is_empty() {
+            return Folded::Const(lit.unwrap_or_default());
+        }
+        if let Some(l) = lit.filter(|l| !l.is_empty()) {
+            codes.push(WordCode::Const(self.konst(&l)));
+        }
+        codes
+            .retain(|c| !matches!(c, WordCode::Const(id) if self.consts[id.0 as usize].is_empty()));
+        let code = if codes.len() == 1 {
+            codes.pop().expect("one part")
+        } else {
+            WordCode::Concat(codes.into())
+        };
+        Folded::Code { code, fallible }
+    }
+}
+
+fn syntax_escape_error(text: &str) -> ErrorKind {
+    match crate::syntax::decode_escape(text) {
+        Err(k) => k,
+        Ok(_) => ErrorKind::EscapeBad,
+    }
+}
+
+/// mod_ssl's `strcmplex`: the longer string is greater; at equal length the
+/// first differing byte decides, bytes compared as C `char` — signed on
+/// x86-64 (as Apache 2.4.71 was measured), so bytes ≥ 0x80 sort below ASCII.
+pub fn strcmplex(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| {
+        for (x, y) in a.iter().zip(b) {
+            if x != y {
+                return (*x as i8).cmp(&(*y as i8));
+            }
+        }
+        std::cmp::Ordering::Equal
+    })
+}
+
+/// A comparison as SSLRequire does it (every spelling, both dialects).
+pub(crate) fn compare(op: CmpOp, a: &[u8], b: &[u8]) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        CmpOp::Eq => a == b,
+        CmpOp::Ne => a != b,
+        CmpOp::Lt => strcmplex(a, b) == Less,
+        CmpOp::Le => strcmplex(a, b) != Greater,
+        CmpOp::Gt => strcmplex(a, b) == Greater,
+        CmpOp::Ge => strcmplex(a, b) != Less,
+    }
+}
+
+/// Lays out the boolean structure as ops with forward jumps.
+fn emit(node: &Node, ops: &mut Vec<Op>, spans: &mut Vec<Span>) {
+    match node {
+        Node::Const(b) => {
+            ops.push(Op::Bool(*b));
+            spans.push(Span::default());
+        }
+        Node::Test { op, span, .. } => {
+            ops.push(*op);
+            spans.push(*span);
+        }
+        Node::Not(inner) => {
+            emit(inner, ops, spans);
+            ops.push(Op::Not);
+            spans.push(Span::default());
+        }
+        Node::And(items) | Node::Or(items) => {
+            let is_or = matches!(node, Node::Or(_));
+            let mut patches = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                emit(item, ops, spans);
+                if i + 1 < items.len() {
+                    patches.push(ops.len());
+                    ops.push(if is_or {
+                        Op::JumpIfTrue(0)
+                    } else {
+                        Op::JumpIfFalse(0)
+                    });
+                    spans.push(Span::default());
+                }
+            }
+            let end = ops.len() as u32;
+            for p in patches {
+                ops[p] = if is_or {
+                    Op::JumpIfTrue(end)
+                } else {
+                    Op::JumpIfFalse(end)
+                };
+            }
+        }
+    }
+}
+
+/// The table lookups a 2.2 `%{HTTP:…}`/`%{ENV:…}` read (for docs/tests).
+#[allow(dead_code)]
+fn _tables() -> [Table; 2] {
+    [Table::RequestHeader, Table::Env]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering::*;
+
+    #[test]
+    fn strcmplex_is_length_first_and_signed() {
+        assert_eq!(strcmplex(b"10", b"9"), Greater);
+        assert_eq!(strcmplex(b"b", b"aa"), Less);
+        assert_eq!(strcmplex(b"", b"a"), Less);
+        assert_eq!(strcmplex(b"abc", b"abd"), Less);
+        assert_eq!(strcmplex("é".as_bytes(), b"ab"), Less);
+        assert_eq!(strcmplex(b"-1", b"1"), Greater);
+    }
+
+    fn listing(src: &str) -> String {
+        Program::new(src).unwrap().listing()
+    }
+
+    #[test]
+    fn folding() {
+        assert_eq!(listing("\"a\" == \"a\" && !false"), "0000  true\n");
+        assert_eq!(listing("1.5 == \"15\""), "0000  true\n");
+        assert_eq!(listing("tolower(\"ABC\") == \"abc\""), "0000  true\n");
+        assert_eq!(listing("%{SSL_BOGUS} == \"\""), "0000  true\n");
+        // `true &&` disappears; a deciding constant after an impure test
+        // keeps the test (its error must still surface).
+        assert_eq!(
+            listing("true && %{HTTPS} == \"on\""),
+            "0000  cmp.eq   %{HTTPS}, \"on\"\n"
+        );
+        let l = listing("file(\"/x\") == \"a\" && false");
+        assert!(l.contains("file(") && l.ends_with("false\n"), "{l}");
+        assert_eq!(listing("%{HTTPS} == \"on\" && false"), "0000  false\n");
+    }
+
+    #[test]
+    fn jumps_short_circuit() {
+        let l = listing("%{HTTPS} == \"on\" && %{REMOTE_ADDR} == \"x\" || %{REMOTE_USER} == \"y\"");
+        assert_eq!(
+            l,
+            "0000  cmp.eq   %{HTTPS}, \"on\"\n\
+             0001  jump.if.false 0003\n\
+             0002  cmp.eq   %{REMOTE_ADDR}, \"x\"\n\
+             0003  jump.if.true  0005\n\
+             0004  cmp.eq   %{REMOTE_USER}, \"y\"\n"
+        );
+    }
+
+    #[test]
+    fn compile_errors_have_spans() {
+        let e = Program::new("%{NO_SUCH_VAR} == \"\"").unwrap_err();
+        assert_eq!((e.code(), e.span()), ("E200", Span::new(2, 13)));
+        let e = Program::new("nosuch(\"x\") == \"\"").unwrap_err();
+        assert_eq!((e.code(), e.span()), ("E201", Span::new(0, 6)));
+        let e = Program::new("\"x\" in OID(\"1.2\")").unwrap_err();
+        assert_eq!(e.code(), "E202");
+        let e = Program::new("-q \"x\"").unwrap_err();
+        assert_eq!((e.code(), e.span()), ("E203", Span::new(0, 2)));
+        let e = Program::new("%{X} =~ m/[/").unwrap_err();
+        assert_eq!(e.code(), "E200");
+        let e = Program::new("%{HTTPS} =~ m/a[/").unwrap_err();
+        assert_eq!((e.code(), e.span().start), ("E205", 16));
+    }
+
+    #[test]
+    fn lists_become_sets() {
+        let l = listing("%{REMOTE_USER} in {\"a\", \"b\", %{HTTPS}}");
+        assert!(l.contains("(2 constant, 1 computed)"), "{l}");
+        let l = listing("%{REMOTE_USER} in {\"a\", file(\"/x\")}");
+        assert!(l.contains("in Apache's order"), "{l}");
+    }
+
+    #[test]
+    fn program_lists_the_variables_it_reads() {
+        let p = Program::new("%{SSL_CLIENT_S_DN_CN} == %{ssl_client_S_DN_CN} || %{HTTPS} == \"\"")
+            .unwrap();
+        let names: Vec<String> = p.vars().iter().map(|v| v.to_string()).collect();
+        assert_eq!(names, ["SSL_CLIENT_S_DN_CN", "HTTPS"]);
+        assert!(p.reads_certificates());
+    }
+}

@@ -1,0 +1,72 @@
+//! # sslrequire
+//!
+//! Apache mod_ssl's `SSLRequire` expression language as a standalone
+//! engine, with Apache's exact semantics.
+//!
+//! The pipeline has one module per stage:
+//!
+//! * [`syntax`] reads the text with the pest grammar (`grammar.pest`) into
+//!   an [`Expr`] tree, in Apache 2.4's dialect (the default) or mod_ssl
+//!   2.2's ([`Dialect`]).
+//! * [`compile`] turns the tree into a [`Program`] once: variable names are
+//!   resolved with Apache's case rules, regexes compiled, constant lists
+//!   turned into sets, `&&`/`||` into jumps, constants folded.
+//! * [`vm`] runs a program against an [`Env`] (the SSL variable
+//!   environment), reusing a [`Machine`]'s scratch space.
+//! * [`reparse`] evaluates from source text on every call, as Apache does
+//!   for `.htaccess`, with a bounded cache.
+//!
+//! ```
+//! use sslrequire::{Program, VarMap};
+//!
+//! let program = Program::new(
+//!     r#"%{SSL_CIPHER} !~ m/^(EXP|NULL)-/ and %{SSL_CLIENT_S_DN_O} eq "Snake Oil, Ltd."
+//!        and %{SSL_CLIENT_S_DN_OU} in {"Staff", "CA", "Dev"}"#,
+//! )?;
+//! let mut env = VarMap::new();
+//! env.set("SSL_CIPHER", "ECDHE-RSA-AES256-GCM-SHA384")?;
+//! env.set("SSL_CLIENT_S_DN_O", "Snake Oil, Ltd.")?;
+//! env.set("SSL_CLIENT_S_DN_OU", "Dev")?;
+//! assert!(program.eval(&env)?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Semantics
+//!
+//! Every comparison compares byte strings the way mod_ssl's `strcmplex`
+//! does: the longer string is greater, and at equal length bytes compare as
+//! signed `char` (x86-64), so `"10" > "9"` and `"b" < "aa"`. Regexes match
+//! bytes with PCRE's options of the dialect (2.4: dot-all, `$` at the very
+//! end only). Unset variables are `""`.
+//!
+//! ## Input safety
+//!
+//! Expressions longer than 1 MiB or nested deeper than 128 levels are
+//! refused before the grammar runs (both configurable); deep expressions are
+//! parsed on a stack of their own, so no input overflows the caller's stack.
+//! Regexes run in the `regex` crate (linear time) unless they need PCRE
+//! features, which run in PCRE2 with its match limit.
+//!
+//! ## Error reporting
+//!
+//! One [`Error`] type for all stages: a stable code (E1xx syntax, E2xx
+//! compile, E3xx evaluation), a byte span, and a `Display` that shows the
+//! expression with a caret under the span. An evaluation error means deny
+//! ([`Program::allows`]) and must be reported, as Apache logs it.
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
+
+pub mod compile;
+pub mod env;
+pub mod error;
+pub mod reparse;
+pub mod syntax;
+pub mod vm;
+
+pub use compile::{strcmplex, Program, ProgramBuilder};
+pub use env::{Env, Var, VarMap};
+pub use error::{Error, ErrorKind, Span};
+pub use reparse::Reparser;
+pub use syntax::{parse, Dialect, Expr, Parser, ParserBuilder};
+pub use vm::Machine;

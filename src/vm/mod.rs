@@ -1,0 +1,334 @@
+//! The virtual machine: runs a [`Program`] against an [`Env`].
+//!
+//! A [`Machine`] holds the scratch space one evaluation needs (computed
+//! words, regex captures); reuse one per thread and evaluations that read
+//! variables and constants allocate nothing.
+
+use std::sync::Arc;
+
+use regex::bytes::CaptureLocations;
+
+use crate::compile::regex::Groups;
+use crate::compile::{compare, cstr, ListCode, Op, Operand, Program, WordCode};
+use crate::env::Env;
+use crate::error::{Error, ErrorKind, Span};
+
+/// Reusable scratch space for evaluations. Not shared between threads; one
+/// per thread (or per task) is the intended use.
+#[derive(Debug, Default)]
+pub struct Machine {
+    /// Bytes of computed words; reset before each test op.
+    scratch: Vec<u8>,
+    /// `$0`–`$9`: byte ranges into `cap_text`, valid when `cap_set`.
+    groups: Groups,
+    cap_text: Vec<u8>,
+    cap_set: bool,
+    /// Capture scratch for the `regex` engine, per regex of the program.
+    locs: Vec<Option<CaptureLocations>>,
+}
+
+impl Machine {
+    /// Empty scratch space.
+    pub fn new() -> Machine {
+        Machine::default()
+    }
+
+    fn reset(&mut self) {
+        self.scratch.clear();
+        self.cap_set = false;
+    }
+}
+
+/// Where a loaded operand's bytes are.
+#[derive(Clone, Copy)]
+enum Val<'a> {
+    Slice(&'a [u8]),
+    Scratch(usize, usize),
+}
+
+impl<'a> Val<'a> {
+    fn get<'b>(self, scratch: &'b [u8]) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        match self {
+            Val::Slice(s) => s,
+            Val::Scratch(a, b) => &scratch[a..b],
+        }
+    }
+}
+
+impl Program {
+    /// Evaluates the expression: `Ok(true)` allows, `Ok(false)` denies.
+    ///
+    /// # Errors
+    /// An evaluation error (E3xx: a `file()` that cannot be read, …).
+    /// Apache answers 403 for it: treat an error as deny, and report it.
+    pub fn eval<E: Env + ?Sized>(&self, env: &E) -> Result<bool, Error> {
+        self.eval_with(&mut Machine::new(), env)
+    }
+
+    /// [`Program::eval`] reusing `machine`'s scratch space.
+    ///
+    /// # Errors
+    /// As [`Program::eval`].
+    pub fn eval_with<E: Env + ?Sized>(
+        &self,
+        machine: &mut Machine,
+        env: &E,
+    ) -> Result<bool, Error> {
+        self.run(machine, env, &mut |_, _, _| {})
+    }
+
+    /// Whether to allow: `true` only when the expression evaluated to true.
+    /// An evaluation error denies, and is handed to `on_error` so it is
+    /// never lost (log it, as Apache does).
+    pub fn allows<E: Env + ?Sized>(
+        &self,
+        machine: &mut Machine,
+        env: &E,
+        on_error: impl FnOnce(&Error),
+    ) -> bool {
+        match self.eval_with(machine, env) {
+            Ok(b) => b,
+            Err(e) => {
+                on_error(&e);
+                false
+            }
+        }
+    }
+
+    /// Runs the program, calling `trace(pc, operands, flag)` after each test
+    /// op with the operand values it compared.
+    pub(crate) fn run<E: Env + ?Sized>(
+        &self,
+        m: &mut Machine,
+        env: &E,
+        trace: &mut dyn FnMut(usize, &[&[u8]], bool),
+    ) -> Result<bool, Error> {
+        if let Some((message, span)) = &self.poison {
+            return Err(self.error(
+                ErrorKind::Poisoned {
+                    message: message.clone(),
+                },
+                *span,
+            ));
+        }
+        m.reset();
+        if m.locs.len() < self.regexes.len() {
+            m.locs.resize_with(self.regexes.len(), || None);
+        }
+        let ops = &self.ops;
+        let mut flag = false;
+        let mut pc = 0;
+        while let Some(op) = ops.get(pc) {
+            match *op {
+                Op::Bool(b) => flag = b,
+                Op::Not => flag = !flag,
+                Op::JumpIfFalse(t) => {
+                    if !flag {
+                        pc = t as usize;
+                        continue;
+                    }
+                }
+                Op::JumpIfTrue(t) => {
+                    if flag {
+                        pc = t as usize;
+                        continue;
+                    }
+                }
+                Op::Cmp { op, a, b } => {
+                    m.scratch.clear();
+                    let va = self.load(a, env, m, pc)?;
+                    let vb = self.load(b, env, m, pc)?;
+                    let (x, y) = (va.get(&m.scratch), vb.get(&m.scratch));
+                    flag = compare(op, x, y);
+                    trace(pc, &[x, y], flag);
+                }
+                Op::In { a, list } => {
+                    m.scratch.clear();
+                    let va = self.load(a, env, m, pc)?;
+                    flag = self.in_list(va, &self.lists[list.0 as usize], env, m, pc)?;
+                    trace(pc, &[va.get(&m.scratch)], flag);
+                }
+                Op::InExt { a, arg } => {
+                    m.scratch.clear();
+                    let va = self.load(a, env, m, pc)?;
+                    let vid = self.load(arg, env, m, pc)?;
+                    let (x, id) = (va.get(&m.scratch), vid.get(&m.scratch));
+                    let numeric_only = self.dialect == crate::Dialect::V22;
+                    let values = env.peer_extensions(id, numeric_only);
+                    flag = values.iter().any(|v| cstr(v) == x);
+                    trace(pc, &[x, id], flag);
+                }
+                Op::Match { a, re, negated } => {
+                    m.scratch.clear();
+                    let va = self.load(a, env, m, pc)?;
+                    let regex = &self.regexes[re.0 as usize];
+                    let matched = if self.reads_backrefs && regex.groups() > 0 {
+                        // Apache keeps $0-$9 only from regexes with groups;
+                        // a failed match clears them.
+                        let Machine {
+                            scratch,
+                            groups,
+                            cap_text,
+                            cap_set,
+                            locs,
+                        } = m;
+                        let subject = va.get(scratch);
+                        let hit = regex.search(subject, groups, &mut locs[re.0 as usize]);
+                        // Apache reads back-references as "" when the
+                        // subject was empty.
+                        *cap_set = hit && !subject.is_empty();
+                        if *cap_set {
+                            cap_text.clear();
+                            cap_text.extend_from_slice(subject);
+                        }
+                        hit
+                    } else {
+                        regex.is_match(va.get(&m.scratch))
+                    };
+                    flag = matched != negated;
+                    trace(pc, &[va.get(&m.scratch)], flag);
+                }
+                Op::Unary { op, a } => {
+                    m.scratch.clear();
+                    let va = self.load(a, env, m, pc)?;
+                    let x = va.get(&m.scratch);
+                    flag = op.eval(x, env).map_err(|k| self.error(k, self.spans[pc]))?;
+                    trace(pc, &[x], flag);
+                }
+                Op::Binary { op, a, b } => {
+                    m.scratch.clear();
+                    let va = self.load(a, env, m, pc)?;
+                    let vb = self.load(b, env, m, pc)?;
+                    let (x, y) = (va.get(&m.scratch), vb.get(&m.scratch));
+                    flag = op
+                        .eval(x, y, env)
+                        .map_err(|k| self.error(k, self.spans[pc]))?;
+                    trace(pc, &[x, y], flag);
+                }
+            }
+            pc += 1;
+        }
+        Ok(flag)
+    }
+
+    fn error(&self, kind: ErrorKind, span: Span) -> Error {
+        Error::new(kind, span, Arc::clone(&self.source))
+    }
+
+    fn in_list<'a, E: Env + ?Sized>(
+        &'a self,
+        needle: Val<'a>,
+        list: &ListCode,
+        env: &'a E,
+        m: &mut Machine,
+        pc: usize,
+    ) -> Result<bool, Error> {
+        if let Some(ordered) = &list.ordered {
+            for &o in ordered.iter() {
+                let mark = m.scratch.len();
+                let v = self.load(o, env, m, pc)?;
+                if needle.get(&m.scratch) == v.get(&m.scratch) {
+                    return Ok(true);
+                }
+                m.scratch.truncate(mark);
+            }
+            return Ok(false);
+        }
+        if list.set.contains(needle.get(&m.scratch)) {
+            return Ok(true);
+        }
+        for &o in list.dynamic.iter() {
+            let mark = m.scratch.len();
+            let v = self.load(o, env, m, pc)?;
+            if needle.get(&m.scratch) == v.get(&m.scratch) {
+                return Ok(true);
+            }
+            m.scratch.truncate(mark);
+        }
+        Ok(false)
+    }
+
+    /// Makes an operand's bytes available: constants and variables are
+    /// borrowed, computed words are written to the scratch buffer.
+    fn load<'a, E: Env + ?Sized>(
+        &'a self,
+        o: Operand,
+        env: &'a E,
+        m: &mut Machine,
+        pc: usize,
+    ) -> Result<Val<'a>, Error> {
+        Ok(match o {
+            Operand::Const(c) => Val::Slice(&self.consts[c.0 as usize]),
+            Operand::Var(v) => Val::Slice(cstr(env.var(&self.vars[v.0 as usize]).unwrap_or(b""))),
+            Operand::Backref(n) => {
+                let start = m.scratch.len();
+                push_backref(m, n);
+                Val::Scratch(start, m.scratch.len())
+            }
+            Operand::Word(w) => {
+                let start = m.scratch.len();
+                self.write_word(&self.words[w.0 as usize], env, m)
+                    .map_err(|(k, s)| self.error(k, s.unwrap_or(self.spans[pc])))?;
+                Val::Scratch(start, m.scratch.len())
+            }
+        })
+    }
+
+    /// Appends a computed word to the scratch buffer.
+    fn write_word<E: Env + ?Sized>(
+        &self,
+        w: &WordCode,
+        env: &E,
+        m: &mut Machine,
+    ) -> Result<(), (ErrorKind, Option<Span>)> {
+        match w {
+            WordCode::Const(c) => m.scratch.extend_from_slice(&self.consts[c.0 as usize]),
+            WordCode::Var(v) => {
+                let value = cstr(env.var(&self.vars[v.0 as usize]).unwrap_or(b""));
+                m.scratch.extend_from_slice(value);
+            }
+            WordCode::Backref(n) => push_backref(m, *n),
+            WordCode::Concat(parts) => {
+                for p in parts.iter() {
+                    self.write_word(p, env, m)?;
+                }
+            }
+            WordCode::Call { func, arg, span } => {
+                let start = m.scratch.len();
+                self.write_word(arg, env, m)?;
+                if func.apply_in_place(&mut m.scratch[start..]) {
+                    // Rewritten where it stands.
+                } else {
+                    let arg = m.scratch.split_off(start);
+                    func.apply(&arg, env, self.dialect, &mut m.scratch)
+                        .map_err(|k| (k, Some(*span)))?;
+                }
+                // Every function returns a C string.
+                if let Some(nul) = memchr::memchr(0, &m.scratch[start..]) {
+                    m.scratch.truncate(start + nul);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Appends `$n` as Apache reads it: `""` when no capturing match succeeded
+/// yet, the last one failed, or the group did not take part.
+fn push_backref(m: &mut Machine, n: u8) {
+    let Machine {
+        scratch,
+        groups,
+        cap_text,
+        cap_set,
+        ..
+    } = m;
+    if *cap_set {
+        if let Some((s, e)) = groups.get(usize::from(n)).copied().flatten() {
+            scratch.extend_from_slice(&cap_text[s..e]);
+        }
+    }
+}
