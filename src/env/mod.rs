@@ -122,6 +122,30 @@ pub fn bytes_to_path(bytes: &[u8]) -> Cow<'_, Path> {
     }
 }
 
+/// The `TIME_*` values of instant `t` in its offset, formatted as Apache's
+/// `misc_var_fn`: two-digit zero-padded fields, `TIME_WDAY` unpadded
+/// (0 = Sunday), `TIME` = `YYYYMMDDhhmmss`.
+pub fn time_values<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> [(TimeVar, String); 8]
+where
+    Tz::Offset: std::fmt::Display,
+{
+    use chrono::{Datelike, Timelike};
+    let (y, mo, d) = (t.year(), t.month(), t.day());
+    // chrono counts a leap second as second 59 + nanoseconds ≥ 1e9.
+    let sec = t.second() + u32::from(t.nanosecond() >= 1_000_000_000);
+    let (h, mi) = (t.hour(), t.minute());
+    [
+        (TimeVar::Year, format!("{y:04}")),
+        (TimeVar::Mon, format!("{mo:02}")),
+        (TimeVar::Day, format!("{d:02}")),
+        (TimeVar::Hour, format!("{h:02}")),
+        (TimeVar::Min, format!("{mi:02}")),
+        (TimeVar::Sec, format!("{sec:02}")),
+        (TimeVar::Wday, t.weekday().num_days_from_sunday().to_string()),
+        (TimeVar::Time, format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{sec:02}")),
+    ]
+}
+
 /// A simple environment: variables set by name, with Apache's name rules.
 ///
 /// ```
@@ -181,6 +205,18 @@ impl VarMap {
         self
     }
 
+    /// Sets `TIME_YEAR` … `TIME` for the instant `t`, in `t`'s own offset
+    /// (Apache uses the server's local time zone).
+    pub fn set_time<Tz: chrono::TimeZone>(&mut self, t: &chrono::DateTime<Tz>) -> &mut VarMap
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        for (var, value) in time_values(t) {
+            self.values.insert(Var::Core(CoreVar::time(var)), value.into_bytes());
+        }
+        self
+    }
+
     /// Every variable set, in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&Var, &[u8])> {
         let mut v: Vec<_> = self.values.iter().map(|(k, v)| (k, v.as_slice())).collect();
@@ -228,6 +264,13 @@ mod tests {
         assert_eq!(env.var(&h), Some(&b"bar"[..]));
         assert!(env.set("SSL_BOGUS", "x").is_err());
         assert!(env.set("NO_SUCH_VAR", "x").is_err());
+    }
+
+    #[test]
+    fn time_formats() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-03-01T03:04:05+01:00").unwrap();
+        let v: Vec<String> = time_values(&t).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(v, ["2026", "03", "01", "03", "04", "05", "0", "20260301030405"]);
     }
 
     #[test]
