@@ -1,1 +1,43 @@
-fn main() {}
+//! Evaluation cost of the mod_ssl manual's example and simple policies
+//! (the full comparison with baselines is issue 7's).
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use sslrequire::{Machine, Program, VarMap};
+
+const W1: &str = r#"( %{SSL_CIPHER} !~ m/^(EXP|NULL)-/ and %{SSL_CLIENT_S_DN_O} eq "Snake Oil, Ltd." and %{SSL_CLIENT_S_DN_OU} in {"Staff", "CA", "Dev"} and %{TIME_WDAY} >= 1 and %{TIME_WDAY} <= 5 and %{TIME_HOUR} >= 8 and %{TIME_HOUR} <= 20 ) or %{REMOTE_ADDR} =~ m/^192\.76\.162\.[0-9]+$/"#;
+const W2: &str = r#"%{SSL_CLIENT_VERIFY} eq "SUCCESS" and %{SSL_CLIENT_S_DN_CN} eq "alice""#;
+const W4: &str = r#"%{SSL_CLIENT_S_DN} =~ m/^CN=[a-z]+,OU=Staff,O=Snake Oil/i"#;
+
+fn env() -> VarMap {
+    let mut env = VarMap::new();
+    for (k, v) in [
+        ("SSL_CIPHER", "ECDHE-RSA-AES256-GCM-SHA384"),
+        ("SSL_CLIENT_S_DN_O", "Snake Oil, Ltd."),
+        ("SSL_CLIENT_S_DN_OU", "Dev"),
+        ("TIME_WDAY", "3"),
+        ("TIME_HOUR", "14"),
+        ("REMOTE_ADDR", "10.1.2.3"),
+        ("SSL_CLIENT_VERIFY", "SUCCESS"),
+        ("SSL_CLIENT_S_DN_CN", "alice"),
+        ("SSL_CLIENT_S_DN", "CN=alice,OU=Staff,O=Snake Oil\\, Ltd."),
+    ] {
+        env.set(k, v).expect("known variable");
+    }
+    env
+}
+
+fn eval(c: &mut Criterion) {
+    let env = env();
+    let mut g = c.benchmark_group("eval");
+    for (name, src) in [("W1", W1), ("W2", W2), ("W4", W4)] {
+        let p = Program::new(src).expect("compiles");
+        let mut m = Machine::new();
+        assert!(p.eval_with(&mut m, &env).expect("evaluates"));
+        g.bench_function(name, |b| b.iter(|| p.eval_with(&mut m, black_box(&env))));
+    }
+    g.finish();
+    c.bench_function("compile/W1", |b| b.iter(|| Program::new(black_box(W1))));
+}
+
+criterion_group!(benches, eval);
+criterion_main!(benches);

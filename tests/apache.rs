@@ -16,15 +16,36 @@ use sslrequire::{Machine, Program, Reparser, VarMap};
 
 /// (expression, why it cannot be checked from the variable dumps yet).
 const PENDING: &[(&str, &str)] = &[
-    (r#""hello-oracle" in PeerExtList("1.2.3.4.5.6")"#, "needs the client certificate's extensions (issue 3)"),
-    (r#""carol-ia5" in PeerExtList("1.2.3.4.5.6")"#, "needs the client certificate's extensions (issue 3)"),
-    (r#""second ext" in PeerExtList("1.2.3.4.5.7")"#, "needs the client certificate's extensions (issue 3)"),
-    (r#""CA:FALSE" in PeerExtList("2.5.29.19")"#, "needs the client certificate's extensions (issue 3)"),
-    (r#""CA:FALSE" in PeerExtList("basicConstraints")"#, "needs the client certificate's extensions (issue 3)"),
-    (r#"%{REMOTE_ADDR} -ipmatch "127.0.0.0/8""#, "2.4 function library (issue 8)"),
+    (
+        r#""hello-oracle" in PeerExtList("1.2.3.4.5.6")"#,
+        "needs the client certificate's extensions (issue 3)",
+    ),
+    (
+        r#""carol-ia5" in PeerExtList("1.2.3.4.5.6")"#,
+        "needs the client certificate's extensions (issue 3)",
+    ),
+    (
+        r#""second ext" in PeerExtList("1.2.3.4.5.7")"#,
+        "needs the client certificate's extensions (issue 3)",
+    ),
+    (
+        r#""CA:FALSE" in PeerExtList("2.5.29.19")"#,
+        "needs the client certificate's extensions (issue 3)",
+    ),
+    (
+        r#""CA:FALSE" in PeerExtList("basicConstraints")"#,
+        "needs the client certificate's extensions (issue 3)",
+    ),
+    (
+        r#"%{REMOTE_ADDR} -ipmatch "127.0.0.0/8""#,
+        "2.4 function library (issue 8)",
+    ),
     (r#"-R "127.0.0.0/8""#, "2.4 function library (issue 8)"),
     (r#"-f "@DATA@/user.txt""#, "2.4 function library (issue 8)"),
-    (r#"%{SSL_CLIENT_S_DN_OU} -strmatch "Eng*""#, "2.4 function library (issue 8)"),
+    (
+        r#"%{SSL_CLIENT_S_DN_OU} -strmatch "Eng*""#,
+        "2.4 function library (issue 8)",
+    ),
 ];
 
 fn root() -> PathBuf {
@@ -69,7 +90,10 @@ fn replay(verdicts: &str, meta: &str, env_dir: &str, tally: &mut Tally) {
     let root = root();
     let data = root.join("data");
     let meta = read_json(&root.join(meta));
-    let started = meta["started_local"].as_str().expect("started_local").to_string();
+    let started = meta["started_local"]
+        .as_str()
+        .expect("started_local")
+        .to_string();
     let text = std::fs::read_to_string(root.join(verdicts)).expect("verdicts");
     let mut dumps: BTreeMap<String, VarMap> = BTreeMap::new();
     let mut order: BTreeMap<String, usize> = BTreeMap::new();
@@ -91,14 +115,21 @@ fn replay(verdicts: &str, meta: &str, env_dir: &str, tally: &mut Tally) {
         let where_ = format!("{verdicts}:{} [{cert}] {expr_raw}", line_no + 1);
         // A configuration Apache refused has no session to read: any
         // environment will do (expired/notyet have no dump).
-        let key = if verdict == "parse-error" { "none" } else { cert };
+        let key = if verdict == "parse-error" {
+            "none"
+        } else {
+            cert
+        };
         let env = dumps.entry(key.to_string()).or_insert_with(|| {
             let dump = read_json(&root.join(env_dir).join(format!("{key}.json")));
             environment(&dump, &started, n)
         });
         env.set("REQUEST_URI", format!("/e/{n}.txt")).unwrap();
         let compiled = Program::new(&expr);
-        let got = compiled.as_ref().map_err(Clone::clone).and_then(|p| p.eval_with(&mut machine, &*env));
+        let got = compiled
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|p| p.eval_with(&mut machine, &*env));
         // Reparse mode must agree with compiled mode on every row.
         let reparsed = reparser.eval(&expr, &mut machine, &*env);
         assert_eq!(
@@ -148,7 +179,12 @@ fn report(name: &str, t: &Tally) {
             failures.push(format!("{e}: every row passes now; remove it from PENDING"));
         }
     }
-    assert!(failures.is_empty(), "{} rows differ from Apache:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rows differ from Apache:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -162,7 +198,12 @@ fn verdicts_tls13() {
 #[test]
 fn verdicts_tls12() {
     let mut t = Tally::default();
-    replay("verdicts-tls12.jsonl", "meta-tls12.json", "env-tls12", &mut t);
+    replay(
+        "verdicts-tls12.jsonl",
+        "meta-tls12.json",
+        "env-tls12",
+        &mut t,
+    );
     report("verdicts-tls12", &t);
     assert!(t.agree > 1500, "only {} rows checked", t.agree);
 }
@@ -170,7 +211,12 @@ fn verdicts_tls12() {
 #[test]
 fn verdicts_probes() {
     let mut t = Tally::default();
-    replay("verdicts-probes-tls13.jsonl", "meta-probes-tls13.json", "env", &mut t);
+    replay(
+        "verdicts-probes-tls13.jsonl",
+        "meta-probes-tls13.json",
+        "env",
+        &mut t,
+    );
     report("verdicts-probes", &t);
     assert!(t.pending.is_empty());
     assert_eq!(t.agree + t.handshake_failed, 407);

@@ -75,9 +75,14 @@ fn vector_files() {
     let mut names = std::collections::HashSet::new();
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
-        let file: File = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let file: File =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for v in file.test {
-            assert!(names.insert(v.name.clone()), "duplicate vector name {}", v.name);
+            assert!(
+                names.insert(v.name.clone()),
+                "duplicate vector name {}",
+                v.name
+            );
             let expr = v.expr.replace("@FILE@", yes.to_str().unwrap());
             for (dialect, expect, extra) in [
                 (Dialect::V22, &v.expect22, &v.env22),
@@ -86,7 +91,8 @@ fn vector_files() {
                 let Some(expect) = expect else { continue };
                 let mut env = VarMap::new();
                 for (k, val) in v.env.iter().chain(extra) {
-                    env.set(k, val.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", v.name));
+                    env.set(k, val.as_bytes())
+                        .unwrap_or_else(|e| panic!("{}: {e}", v.name));
                 }
                 for (id, val) in &v.ext {
                     env.add_extension(id, val.as_bytes());
@@ -94,7 +100,8 @@ fn vector_files() {
                 let mut b = ProgramBuilder::new();
                 b.dialect(dialect);
                 let got = b.build(&expr).and_then(|p| p.eval(&env));
-                let reparsed = Reparser::with_dialect(dialect, 4).eval(&expr, &mut Machine::new(), &env);
+                let reparsed =
+                    Reparser::with_dialect(dialect, 4).eval(&expr, &mut Machine::new(), &env);
                 checked += 1;
                 if !matches(expect, &got) {
                     failures.push(format!(
@@ -113,6 +120,11 @@ fn vector_files() {
         }
     }
     std::fs::remove_dir_all(&tmp).ok();
-    assert!(failures.is_empty(), "{} of {checked} failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     eprintln!("{checked} vector runs passed");
 }

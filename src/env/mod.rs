@@ -141,8 +141,14 @@ where
         (TimeVar::Hour, format!("{h:02}")),
         (TimeVar::Min, format!("{mi:02}")),
         (TimeVar::Sec, format!("{sec:02}")),
-        (TimeVar::Wday, t.weekday().num_days_from_sunday().to_string()),
-        (TimeVar::Time, format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{sec:02}")),
+        (
+            TimeVar::Wday,
+            t.weekday().num_days_from_sunday().to_string(),
+        ),
+        (
+            TimeVar::Time,
+            format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{sec:02}"),
+        ),
     ]
 }
 
@@ -212,7 +218,8 @@ impl VarMap {
         Tz::Offset: std::fmt::Display,
     {
         for (var, value) in time_values(t) {
-            self.values.insert(Var::Core(CoreVar::time(var)), value.into_bytes());
+            self.values
+                .insert(Var::Core(CoreVar::time(var)), value.into_bytes());
         }
         self
     }
@@ -270,7 +277,10 @@ mod tests {
     fn time_formats() {
         let t = chrono::DateTime::parse_from_rfc3339("2026-03-01T03:04:05+01:00").unwrap();
         let v: Vec<String> = time_values(&t).into_iter().map(|(_, s)| s).collect();
-        assert_eq!(v, ["2026", "03", "01", "03", "04", "05", "0", "20260301030405"]);
+        assert_eq!(
+            v,
+            ["2026", "03", "01", "03", "04", "05", "0", "20260301030405"]
+        );
     }
 
     #[test]

@@ -31,6 +31,16 @@ pub(super) fn parse(src: &str, dialect: Dialect) -> PResult<Expr> {
     Builder { dialect }.expr(expr)
 }
 
+/// The children of `p` without the punctuation rules.
+fn children<'i>(p: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    p.into_inner().filter(|c| {
+        !matches!(
+            c.as_rule(),
+            Rule::lparen | Rule::rparen | Rule::lbrace | Rule::rbrace | Rule::comma | Rule::dot
+        )
+    })
+}
+
 fn span(p: &Pair<'_, Rule>) -> Span {
     let s = p.as_span();
     Span::new(s.start(), s.end())
@@ -55,7 +65,7 @@ impl Builder {
         let is_and = matches!(p.as_rule(), Rule::and24 | Rule::and22);
         if is_or || is_and {
             let mut items = Vec::new();
-            for child in p.into_inner() {
+            for child in children(p) {
                 if matches!(child.as_rule(), Rule::or_op | Rule::and_op) {
                     continue;
                 }
@@ -75,7 +85,7 @@ impl Builder {
             Rule::unary24 | Rule::unary22 => {
                 let mut nots = Vec::new();
                 let mut inner = None;
-                for child in p.into_inner() {
+                for child in children(p) {
                     if child.as_rule() == Rule::not_op {
                         nots.push(span(&child).start);
                     } else {
@@ -151,12 +161,12 @@ impl Builder {
                 let list = t.next().expect("list");
                 let list = match list.as_rule() {
                     Rule::word_list24 | Rule::word_list22 => List::Words(
-                        list.into_inner()
+                        children(list)
                             .map(|w| self.word(w))
                             .collect::<PResult<_>>()?,
                     ),
                     Rule::list_call24 | Rule::oid_list22 => {
-                        let mut l = list.into_inner();
+                        let mut l = children(list);
                         let name = l.next().expect("list function");
                         let name = Name {
                             name: name.as_str().to_string(),
@@ -220,10 +230,8 @@ impl Builder {
         let sp = span(&p);
         let kind = match p.as_rule() {
             Rule::word24 => {
-                let mut parts: Vec<Word> = p
-                    .into_inner()
-                    .map(|a| self.word(a))
-                    .collect::<PResult<_>>()?;
+                let mut parts: Vec<Word> =
+                    children(p).map(|a| self.word(a)).collect::<PResult<_>>()?;
                 if parts.len() == 1 {
                     return Ok(parts.pop().expect("one part"));
                 }
@@ -235,7 +243,7 @@ impl Builder {
             }
             Rule::var24 => WordKind::Var(self.var24(p)?),
             Rule::var22 => {
-                let name = p.into_inner().next().expect("name");
+                let name = children(p).next().expect("name");
                 let text = name.as_str();
                 let reserved = matches!(
                     text,
@@ -259,7 +267,7 @@ impl Builder {
             }
             Rule::backref => WordKind::Backref(p.as_str().as_bytes()[1] - b'0'),
             Rule::call24 | Rule::file22 => {
-                let mut it = p.into_inner();
+                let mut it = children(p);
                 let name = it.next().expect("function name");
                 let name = Name {
                     name: name.as_str().to_string(),
@@ -428,9 +436,14 @@ fn describe(rules: &[Rule]) -> String {
                 "a list ({…} or a list function)"
             }
             Rule::var_name24 | Rule::var_name22 => "a variable name",
-            Rule::var_arg24 | Rule::var_text24 => "`}`",
+            Rule::var_arg24 | Rule::var_text24 | Rule::rbrace => "`}`",
+            Rule::lparen => "`(`",
+            Rule::rparen => "`)`",
+            Rule::lbrace => "`{`",
+            Rule::comma => "`,`",
+            Rule::dot => "`.`",
             Rule::regex_icase => "`i` or the end of the regex",
-            _ => "something else",
+            _ => continue,
         };
         if !names.contains(&name) {
             names.push(name);

@@ -39,6 +39,10 @@ impl Machine {
     }
 }
 
+/// Called after each test op with its program counter, the operand values
+/// it examined and its result (the hook a step-by-step explanation uses).
+pub(crate) type Trace<'t> = dyn FnMut(usize, &[&[u8]], bool) + 't;
+
 /// Where a loaded operand's bytes are.
 #[derive(Clone, Copy)]
 enum Val<'a> {
@@ -104,7 +108,7 @@ impl Program {
         &self,
         m: &mut Machine,
         env: &E,
-        trace: &mut dyn FnMut(usize, &[&[u8]], bool),
+        trace: &mut Trace<'_>,
     ) -> Result<bool, Error> {
         if let Some((message, span)) = &self.poison {
             return Err(self.error(

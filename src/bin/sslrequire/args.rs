@@ -1,0 +1,78 @@
+//! The command line: one table of commands and flags.
+
+use clap::{Args, Parser, Subcommand};
+use sslrequire::Dialect;
+
+/// Evaluate and check Apache mod_ssl SSLRequire expressions.
+///
+/// Exit status: 0 = true (or all expressions compile), 1 = false,
+/// 2 = error (bad expression, bad argument, evaluation error).
+#[derive(Parser, Debug)]
+#[command(name = "sslrequire", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Evaluate an expression and print `true` or `false`.
+    ///
+    /// Example: sslrequire eval --var SSL_CLIENT_S_DN_CN=alice '%{SSL_CLIENT_S_DN_CN} eq "alice"'
+    Eval(EvalArgs),
+    /// Compile expressions and report every error, without evaluating.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct Common {
+    /// The SSLRequire language: 2.4 (Apache httpd 2.4, default) or 2.2
+    /// (mod_ssl 2.2's own).
+    #[arg(long, default_value = "2.4", value_parser = parse_dialect)]
+    pub dialect: Dialect,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Set a variable, e.g. --var SSL_CLIENT_S_DN_CN=alice (names resolve
+    /// as in Apache: SSL_ and core names case-insensitively, DN components
+    /// case-sensitively). Repeatable; unset variables are "".
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// The instant TIME_* variables read, RFC 3339 (its offset is the time
+    /// zone used), e.g. 2026-11-25T14:00:00+01:00. Default: now, local zone.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// The expression (use `--` before one that starts with `-`).
+    #[arg(value_name = "EXPR", allow_hyphen_values = true)]
+    pub expr: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The expressions (use `--` before one that starts with `-`).
+    #[arg(value_name = "EXPR", required = true, allow_hyphen_values = true)]
+    pub exprs: Vec<String>,
+}
+
+fn parse_dialect(s: &str) -> Result<Dialect, String> {
+    s.parse()
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!(
+            "`{s}` is not NAME=VALUE (e.g. SSL_CLIENT_S_DN_CN=alice)"
+        )),
+    }
+}
+
+fn parse_now(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map_err(|e| format!("`{s}` is not an RFC 3339 time ({e}); e.g. 2026-11-25T14:00:00Z"))
+}
