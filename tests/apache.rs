@@ -36,16 +36,6 @@ const PENDING: &[(&str, &str)] = &[
         r#""CA:FALSE" in PeerExtList("basicConstraints")"#,
         "needs the client certificate's extensions (issue 3)",
     ),
-    (
-        r#"%{REMOTE_ADDR} -ipmatch "127.0.0.0/8""#,
-        "2.4 function library (issue 8)",
-    ),
-    (r#"-R "127.0.0.0/8""#, "2.4 function library (issue 8)"),
-    (r#"-f "@DATA@/user.txt""#, "2.4 function library (issue 8)"),
-    (
-        r#"%{SSL_CLIENT_S_DN_OU} -strmatch "Eng*""#,
-        "2.4 function library (issue 8)",
-    ),
 ];
 
 fn root() -> PathBuf {

@@ -2,9 +2,13 @@
 //! and what they do. Unknown names are compile errors, as in Apache 2.4
 //! (names are resolved when the directive is parsed).
 
-use crate::env::{Env, Table, Var};
+use super::funcs::{self, FnmatchFlags, Subnet};
+use crate::env::{bytes_to_path, Env, Table, Var};
 use crate::error::ErrorKind;
 use crate::syntax::Dialect;
+
+/// A function whose result depends only on its argument.
+type PureFn = fn(&[u8]) -> Vec<u8>;
 
 /// A one-argument string function (`f(word)` / `%{f:arg}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +24,20 @@ pub(crate) enum Func {
     Tolower,
     /// `toupper(s)` (ASCII, C locale).
     Toupper,
+    /// `escape(s)`: `ap_escape_uri` (lowercase hex).
+    Escape,
+    /// `unescape(s)`: `ap_unescape_url_keep2f`; `""` on a bad escape.
+    Unescape,
+    /// `base64(s)`.
+    Base64,
+    /// `unbase64(s)` (lenient, as APR).
+    Unbase64,
+    /// `sha1(s)`, lowercase hex.
+    Sha1,
+    /// `md5(s)`, lowercase hex.
+    Md5,
+    /// `filesize(path)`: size of a non-empty regular file, else `0`.
+    Filesize,
 }
 
 impl Func {
@@ -41,6 +59,13 @@ impl Func {
             "ssl" => Func::Ssl,
             "tolower" => Func::Tolower,
             "toupper" => Func::Toupper,
+            "escape" => Func::Escape,
+            "unescape" => Func::Unescape,
+            "base64" => Func::Base64,
+            "unbase64" => Func::Unbase64,
+            "sha1" => Func::Sha1,
+            "md5" => Func::Md5,
+            "filesize" => Func::Filesize,
             _ => return None,
         })
     }
@@ -53,26 +78,46 @@ impl Func {
             Func::Ssl => "SSL",
             Func::Tolower => "tolower",
             Func::Toupper => "toupper",
+            Func::Escape => "escape",
+            Func::Unescape => "unescape",
+            Func::Base64 => "base64",
+            Func::Unbase64 => "unbase64",
+            Func::Sha1 => "sha1",
+            Func::Md5 => "md5",
+            Func::Filesize => "filesize",
         }
     }
 
     /// Can an evaluation of this function fail (and so must run exactly
     /// when Apache runs it)?
     pub(crate) fn can_fail(self) -> bool {
-        matches!(self, Func::File)
+        // filesize() fails only when the environment refuses the path.
+        matches!(self, Func::File | Func::Filesize)
     }
 
     /// Does the result depend on the argument only (so a constant argument
     /// can be folded at compile time)?
     pub(crate) fn is_pure(self) -> bool {
-        matches!(self, Func::Tolower | Func::Toupper)
+        self.pure_fn().is_some()
+    }
+
+    fn pure_fn(self) -> Option<PureFn> {
+        Some(match self {
+            Func::Tolower => funcs::tolower,
+            Func::Toupper => funcs::toupper,
+            Func::Escape => funcs::escape,
+            Func::Unescape => funcs::unescape,
+            Func::Base64 => funcs::base64,
+            Func::Unbase64 => funcs::unbase64,
+            Func::Sha1 => funcs::sha1_hex,
+            Func::Md5 => funcs::md5_hex,
+            _ => return None,
+        })
     }
 
     /// Applies a pure function.
     pub(crate) fn apply_pure(self, arg: &[u8]) -> Vec<u8> {
-        let mut out = arg.to_vec();
-        self.apply_in_place(&mut out);
-        out
+        self.pure_fn().map_or_else(Vec::new, |f| f(arg))
     }
 
     /// Pure functions that can rewrite their argument in place.
@@ -109,11 +154,11 @@ impl Func {
                     }
                 }
             }
-            Func::Tolower | Func::Toupper => {
-                let start = out.len();
-                out.extend_from_slice(arg);
-                self.apply_in_place(&mut out[start..]);
+            Func::Filesize => {
+                env.check_path(arg)?;
+                out.extend_from_slice(&funcs::filesize(&bytes_to_path(arg)));
             }
+            f => out.extend_from_slice(&f.apply_pure(arg)),
         }
         Ok(())
     }
@@ -134,72 +179,148 @@ pub(crate) enum UnaryOp {
     Z,
     /// `-T`: true unless empty, `0`, `off`, `no`, `false` (any case).
     T,
+    /// `-R subnet`: the client address (`REMOTE_ADDR`) is in the subnet
+    /// (index into the program's subnets; the argument must be constant).
+    R(u32),
+    /// `-d -e -f -s -L -h -x`: file tests (`stat`, or `lstat` for L h x);
+    /// `-F` is `-e` here (Apache's subrequest lookup needs a server).
+    File(u8),
 }
 
+/// Unary operators Apache has that need a running server.
+const SUBREQUEST_OPS: &[&str] = &["U", "A"];
+
 impl UnaryOp {
-    /// Unary operator names are case-sensitive (`strcmp`).
-    pub(crate) fn lookup(name: &str, dialect: Dialect) -> Option<UnaryOp> {
+    /// Unary operator names are case-sensitive (`strcmp`). `-R` needs its
+    /// constant subnet: `subnets` receives it.
+    pub(crate) fn lookup(
+        name: &str,
+        dialect: Dialect,
+        arg: Option<&[u8]>,
+        subnets: &mut Vec<Subnet>,
+    ) -> Result<Option<UnaryOp>, ErrorKind> {
         if dialect == Dialect::V22 {
-            return None;
+            return Ok(None);
         }
-        Some(match name {
+        Ok(Some(match name {
             "n" => UnaryOp::N,
             "z" => UnaryOp::Z,
             "T" => UnaryOp::T,
-            _ => return None,
-        })
+            "R" => UnaryOp::R(subnet(name, arg, subnets)?),
+            "d" | "e" | "f" | "s" | "L" | "h" | "x" => UnaryOp::File(name.as_bytes()[0]),
+            "F" => UnaryOp::File(b'e'),
+            n if SUBREQUEST_OPS.contains(&n) => {
+                return Err(ErrorKind::Unsupported {
+                    message: format!(
+                        "-{n} runs an Apache subrequest for a URL, which needs a running server"
+                    ),
+                })
+            }
+            _ => return Ok(None),
+        }))
     }
 
-    pub(crate) fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> String {
         match self {
-            UnaryOp::N => "n",
-            UnaryOp::Z => "z",
-            UnaryOp::T => "T",
+            UnaryOp::N => "n".into(),
+            UnaryOp::Z => "z".into(),
+            UnaryOp::T => "T".into(),
+            UnaryOp::R(_) => "R".into(),
+            UnaryOp::File(c) => (c as char).to_string(),
         }
     }
 
     pub(crate) fn can_fail(self) -> bool {
-        false
-    }
-
-    pub(crate) fn eval<E: Env + ?Sized>(self, arg: &[u8], _env: &E) -> Result<bool, ErrorKind> {
-        Ok(match self {
-            UnaryOp::N => !arg.is_empty(),
-            UnaryOp::Z => arg.is_empty(),
-            UnaryOp::T => op_t(arg),
-        })
-    }
-}
-
-/// `op_T`: false for "", "0", and any case of "off", "no", "false".
-fn op_t(arg: &[u8]) -> bool {
-    !(arg.is_empty()
-        || arg == b"0"
-        || arg.eq_ignore_ascii_case(b"off")
-        || arg.eq_ignore_ascii_case(b"no")
-        || arg.eq_ignore_ascii_case(b"false"))
-}
-
-/// A binary operator (`word -name word`), 2.4 only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BinaryOp {}
-
-impl BinaryOp {
-    pub(crate) fn lookup(_name: &str, _dialect: Dialect) -> Option<BinaryOp> {
-        None
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {}
+        matches!(self, UnaryOp::File(_))
     }
 
     pub(crate) fn eval<E: Env + ?Sized>(
         self,
-        _a: &[u8],
-        _b: &[u8],
-        _env: &E,
+        arg: &[u8],
+        env: &E,
+        subnets: &[Subnet],
     ) -> Result<bool, ErrorKind> {
-        match self {}
+        Ok(match self {
+            UnaryOp::N => !arg.is_empty(),
+            UnaryOp::Z => arg.is_empty(),
+            UnaryOp::T => funcs::is_true(arg),
+            UnaryOp::R(i) => {
+                let addr = crate::env::CoreVar::lookup("REMOTE_ADDR", Dialect::V24).map(Var::Core);
+                let addr = addr
+                    .and_then(|v| env.var(&v).map(<[u8]>::to_vec))
+                    .unwrap_or_default();
+                subnets[i as usize].contains(&addr)
+            }
+            UnaryOp::File(op) => {
+                env.check_path(arg)?;
+                funcs::file_test(op, &bytes_to_path(arg))
+            }
+        })
+    }
+}
+
+/// Parses the constant subnet argument of `-R` / `-ipmatch`.
+fn subnet(name: &str, arg: Option<&[u8]>, subnets: &mut Vec<Subnet>) -> Result<u32, ErrorKind> {
+    let Some(arg) = arg else {
+        return Err(ErrorKind::ArgNotConstant {
+            name: format!("-{name}"),
+        });
+    };
+    let spec = String::from_utf8_lossy(arg);
+    let s = Subnet::parse(&spec).map_err(|message| ErrorKind::ArgInvalid { message })?;
+    subnets.push(s);
+    Ok((subnets.len() - 1) as u32)
+}
+
+/// A binary operator (`word -name word`), 2.4 only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinaryOp {
+    /// `-ipmatch`: the left address is in the right (constant) subnet.
+    Ipmatch(u32),
+    /// `-strmatch`: `apr_fnmatch(right, left, 0)`.
+    Strmatch,
+    /// `-strcmatch`: the same, ASCII case-blind.
+    Strcmatch,
+    /// `-fnmatch`: the same with `APR_FNM_PATHNAME`.
+    Fnmatch,
+}
+
+impl BinaryOp {
+    /// Binary operator names compare case-insensitively (`strcasecmp`).
+    pub(crate) fn lookup(
+        name: &str,
+        dialect: Dialect,
+        rhs: Option<&[u8]>,
+        subnets: &mut Vec<Subnet>,
+    ) -> Result<Option<BinaryOp>, ErrorKind> {
+        if dialect == Dialect::V22 {
+            return Ok(None);
+        }
+        Ok(Some(match name.to_ascii_lowercase().as_str() {
+            "ipmatch" => BinaryOp::Ipmatch(subnet("ipmatch", rhs, subnets)?),
+            "strmatch" => BinaryOp::Strmatch,
+            "strcmatch" => BinaryOp::Strcmatch,
+            "fnmatch" => BinaryOp::Fnmatch,
+            _ => return Ok(None),
+        }))
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Ipmatch(_) => "ipmatch",
+            BinaryOp::Strmatch => "strmatch",
+            BinaryOp::Strcmatch => "strcmatch",
+            BinaryOp::Fnmatch => "fnmatch",
+        }
+    }
+
+    pub(crate) fn eval(self, a: &[u8], b: &[u8], subnets: &[Subnet]) -> bool {
+        match self {
+            BinaryOp::Ipmatch(i) => subnets[i as usize].contains(a),
+            BinaryOp::Strmatch => funcs::fnmatch(b, a, FnmatchFlags::STRMATCH),
+            BinaryOp::Strcmatch => funcs::fnmatch(b, a, FnmatchFlags::STRCMATCH),
+            BinaryOp::Fnmatch => funcs::fnmatch(b, a, FnmatchFlags::FNMATCH),
+        }
     }
 }
 
@@ -216,17 +337,34 @@ mod tests {
         );
         assert_eq!(Func::lookup("file", Dialect::V22), Some(Func::File));
         assert_eq!(Func::lookup("tolower", Dialect::V22), None);
-        assert_eq!(UnaryOp::lookup("n", Dialect::V24), Some(UnaryOp::N));
-        assert_eq!(UnaryOp::lookup("N", Dialect::V24), None);
-    }
-
-    #[test]
-    fn op_t_values() {
-        for f in ["", "0", "off", "OFF", "No", "fAlSe"] {
-            assert!(!op_t(f.as_bytes()), "{f}");
-        }
-        for t in ["1", "00", "on", "yes", "x", "offx"] {
-            assert!(op_t(t.as_bytes()), "{t}");
-        }
+        let mut subnets = Vec::new();
+        assert_eq!(
+            UnaryOp::lookup("n", Dialect::V24, None, &mut subnets),
+            Ok(Some(UnaryOp::N))
+        );
+        assert_eq!(
+            UnaryOp::lookup("N", Dialect::V24, None, &mut subnets),
+            Ok(None)
+        );
+        assert_eq!(
+            UnaryOp::lookup("F", Dialect::V24, None, &mut subnets),
+            Ok(Some(UnaryOp::File(b'e')))
+        );
+        assert!(matches!(
+            UnaryOp::lookup("U", Dialect::V24, None, &mut subnets),
+            Err(ErrorKind::Unsupported { .. })
+        ));
+        assert!(matches!(
+            UnaryOp::lookup("R", Dialect::V24, None, &mut subnets),
+            Err(ErrorKind::ArgNotConstant { .. })
+        ));
+        assert!(matches!(
+            BinaryOp::lookup("IPMATCH", Dialect::V24, Some(b"10.0.0.0/99"), &mut subnets),
+            Err(ErrorKind::ArgInvalid { .. })
+        ));
+        assert_eq!(
+            BinaryOp::lookup("strmatch", Dialect::V22, None, &mut subnets),
+            Ok(None)
+        );
     }
 }

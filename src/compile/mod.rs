@@ -1,6 +1,7 @@
 //! [`Expr`] → [`Program`]: names resolved to slots, regexes compiled,
 //! constant lists turned into sets, `&&`/`||` into jumps, constants folded.
 
+pub(crate) mod funcs;
 pub(crate) mod library;
 mod pcre;
 mod program;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::env::{resolve, Resolved, Table, Var};
+use crate::env::{resolve, Resolved, Var};
 use crate::error::{Error, ErrorKind, Span};
 use crate::syntax::{self, CmpOp, Dialect, Expr, ExprKind, List, StrPart, VarRef, Word, WordKind};
 use library::{BinaryOp, Func, UnaryOp};
@@ -81,6 +82,7 @@ impl ProgramBuilder {
             regexes: c.regexes.into(),
             lists: c.lists.into(),
             words: c.words.into(),
+            subnets: c.subnets.into(),
             reads_backrefs: c.reads_backrefs,
             poison: c.poison,
             source,
@@ -162,6 +164,7 @@ struct Compiler {
     regexes: Vec<Arc<regex::Regex>>,
     lists: Vec<ListCode>,
     words: Vec<WordCode>,
+    subnets: Vec<funcs::Subnet>,
     reads_backrefs: bool,
     poison: Option<(String, Span)>,
 }
@@ -185,6 +188,7 @@ impl Compiler {
             regexes: Vec::new(),
             lists: Vec::new(),
             words: Vec::new(),
+            subnets: Vec::new(),
             reads_backrefs: false,
             poison: None,
         }
@@ -297,15 +301,17 @@ impl Compiler {
                 }
             }
             ExprKind::Unary { op, arg } => {
-                let Some(u) = UnaryOp::lookup(&op.name, self.dialect) else {
-                    return Err((
-                        ErrorKind::UnaryOpUnknown {
-                            name: op.name.clone(),
-                        },
-                        op.span,
-                    ));
-                };
                 let a = self.word(arg)?;
+                let constant = match &a {
+                    Folded::Const(b) => Some(b.as_slice()),
+                    _ => None,
+                };
+                let found = UnaryOp::lookup(&op.name, self.dialect, constant, &mut self.subnets)
+                    .map_err(|k| (k, e.span))?;
+                let Some(u) = found else {
+                    let name = op.name.clone();
+                    return Err((ErrorKind::UnaryOpUnknown { name }, op.span));
+                };
                 let pure = !a.fallible() && !u.can_fail();
                 Node::Test {
                     op: Op::Unary {
@@ -317,16 +323,21 @@ impl Compiler {
                 }
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let Some(b) = BinaryOp::lookup(&op.name, self.dialect) else {
-                    return Err((
-                        ErrorKind::BinaryOpUnknown {
-                            name: op.name.clone(),
-                        },
-                        op.span,
-                    ));
-                };
                 let (x, y) = (self.word(lhs)?, self.word(rhs)?);
+                let constant = match &y {
+                    Folded::Const(b) => Some(b.as_slice()),
+                    _ => None,
+                };
+                let found = BinaryOp::lookup(&op.name, self.dialect, constant, &mut self.subnets)
+                    .map_err(|k| (k, rhs.span))?;
+                let Some(b) = found else {
+                    let name = op.name.clone();
+                    return Err((ErrorKind::BinaryOpUnknown { name }, op.span));
+                };
                 let pure = !x.fallible() && !y.fallible();
+                if let (Folded::Const(l), Folded::Const(r)) = (&x, &y) {
+                    return Ok(Node::Const(b.eval(l, r, &self.subnets)));
+                }
                 let op = Op::Binary {
                     op: b,
                     a: self.operand(x),
@@ -678,12 +689,6 @@ fn emit(node: &Node, ops: &mut Vec<Op>, spans: &mut Vec<Span>) {
             }
         }
     }
-}
-
-/// The table lookups a 2.2 `%{HTTP:…}`/`%{ENV:…}` read (for docs/tests).
-#[allow(dead_code)]
-fn _tables() -> [Table; 2] {
-    [Table::RequestHeader, Table::Env]
 }
 
 #[cfg(test)]

@@ -146,6 +146,8 @@ pub struct Program {
     pub(crate) regexes: Box<[Arc<Regex>]>,
     pub(crate) lists: Box<[ListCode]>,
     pub(crate) words: Box<[WordCode]>,
+    /// Constant subnets of `-R` / `-ipmatch`.
+    pub(crate) subnets: Box<[super::funcs::Subnet]>,
     /// Whether any `$N` is read: if not, matches skip capture extraction.
     pub(crate) reads_backrefs: bool,
     /// mod_ssl 2.2's sticky scanner error: every evaluation fails.

@@ -199,7 +199,9 @@ impl Program {
                     m.scratch.clear();
                     let va = self.load(a, env, m, pc)?;
                     let x = va.get(&m.scratch);
-                    flag = op.eval(x, env).map_err(|k| self.error(k, self.spans[pc]))?;
+                    flag = op
+                        .eval(x, env, &self.subnets)
+                        .map_err(|k| self.error(k, self.spans[pc]))?;
                     trace(pc, &[x], flag);
                 }
                 Op::Binary { op, a, b } => {
@@ -207,9 +209,7 @@ impl Program {
                     let va = self.load(a, env, m, pc)?;
                     let vb = self.load(b, env, m, pc)?;
                     let (x, y) = (va.get(&m.scratch), vb.get(&m.scratch));
-                    flag = op
-                        .eval(x, y, env)
-                        .map_err(|k| self.error(k, self.spans[pc]))?;
+                    flag = op.eval(x, y, &self.subnets);
                     trace(pc, &[x, y], flag);
                 }
             }
