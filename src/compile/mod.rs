@@ -68,6 +68,15 @@ impl ProgramBuilder {
     pub fn compile(&self, expr: &Expr, src: &str) -> Result<Program, Error> {
         let source: Arc<str> = Arc::from(src);
         let mut c = Compiler::new(self.dialect);
+        // mod_ssl 2.2 records a scanner error while reading the text, so it
+        // poisons the expression even inside parts that folding removes.
+        c.poison = first_bad_escape(expr).map(|(text, span)| {
+            let message = match syntax_escape_error(&text) {
+                ErrorKind::EscapeOutOfBound => "escape sequence out of bound",
+                _ => "bad escape sequence",
+            };
+            (format!("{message} `{text}`"), span)
+        });
         let node = c
             .expr(expr)
             .map_err(|(k, s)| Error::new(k, s, source.clone()))?;
@@ -562,16 +571,8 @@ impl Compiler {
                         fallible: false,
                     }
                 }
-                StrPart::BadEscape(text) => {
-                    if self.poison.is_none() {
-                        let message = match syntax_escape_error(text) {
-                            ErrorKind::EscapeOutOfBound => "escape sequence out of bound",
-                            _ => "bad escape sequence",
-                        };
-                        self.poison = Some((format!("{message} `{text}`"), Span::default()));
-                    }
-                    continue;
-                }
+                // Recorded as the program's poison before compiling.
+                StrPart::BadEscape(_) => continue,
             });
         }
         Ok(self.concat(out))
@@ -611,6 +612,39 @@ impl Compiler {
             WordCode::Concat(codes.into())
         };
         Folded::Code { code, fallible }
+    }
+}
+
+/// The first 2.2 soft scanner error in the tree, with the span of the
+/// string that holds it.
+fn first_bad_escape(e: &Expr) -> Option<(String, Span)> {
+    fn parts(p: &[StrPart], span: Span) -> Option<(String, Span)> {
+        p.iter().find_map(|p| match p {
+            StrPart::BadEscape(t) => Some((t.clone(), span)),
+            _ => None,
+        })
+    }
+    fn word(w: &Word) -> Option<(String, Span)> {
+        match &w.kind {
+            WordKind::Str(p) => parts(p, w.span),
+            WordKind::Concat(ws) => ws.iter().find_map(word),
+            WordKind::Call { arg, .. } => word(arg),
+            _ => None,
+        }
+    }
+    match &e.kind {
+        ExprKind::Bool(_) => None,
+        ExprKind::Not(i) => first_bad_escape(i),
+        ExprKind::And(v) | ExprKind::Or(v) => v.iter().find_map(first_bad_escape),
+        ExprKind::Cmp { lhs, rhs, .. } | ExprKind::Binary { lhs, rhs, .. } => {
+            word(lhs).or_else(|| word(rhs))
+        }
+        ExprKind::In { lhs, list } => word(lhs).or_else(|| match list {
+            List::Words(ws) => ws.iter().find_map(word),
+            List::Func { arg, .. } => word(arg),
+        }),
+        ExprKind::Match { lhs, .. } => word(lhs),
+        ExprKind::Unary { arg, .. } => word(arg),
     }
 }
 

@@ -336,3 +336,94 @@ fn push_backref(m: &mut Machine, n: u8) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Machine, Program, VarMap};
+
+    fn eval(src: &str, env: &VarMap) -> Result<bool, String> {
+        Program::new(src)
+            .map_err(|e| e.to_string())?
+            .eval(env)
+            .map_err(|e| e.code().to_string())
+    }
+
+    #[test]
+    fn captures_follow_apache() {
+        let env = VarMap::new();
+        // Set by a capturing match, read later in the same evaluation.
+        assert_eq!(
+            eval(
+                r#""abc" =~ m/(b)(c)/ && $0 == "bc" && $2 == "c" && "$1$2" == "bc""#,
+                &env
+            ),
+            Ok(true)
+        );
+        // A regex without groups leaves them alone …
+        assert_eq!(
+            eval(r#""abc" =~ m/(b)/ && "x" =~ m/x/ && $1 == "b""#, &env),
+            Ok(true)
+        );
+        // … a failed capturing match clears them.
+        assert_eq!(
+            eval(r#""abc" =~ m/(b)/ && !("x" =~ m/(y)/) && $1 == """#, &env),
+            Ok(true)
+        );
+        // Unset before any match; a group that did not take part is "".
+        assert_eq!(
+            eval(
+                r#"$1 == "" && "ac" =~ m/a(b)?c/ && $1 == "" && $0 == "ac""#,
+                &env
+            ),
+            Ok(true)
+        );
+        // Through PCRE2 as well.
+        assert_eq!(eval(r#""abab" =~ m/(ab)\1/ && $1 == "ab""#, &env), Ok(true));
+    }
+
+    #[test]
+    fn lists_run_last_to_first() {
+        let env = VarMap::new();
+        assert_eq!(
+            eval(r#""x" in {"x", file("/nonexistent/sslrequire")}"#, &env),
+            Err("E300".into())
+        );
+        assert_eq!(
+            eval(r#""x" in {file("/nonexistent/sslrequire"), "x"}"#, &env),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn values_are_c_strings() {
+        let mut env = VarMap::new();
+        env.set("REMOTE_USER", &b"alice\0bob"[..]).unwrap();
+        assert_eq!(
+            eval(r#"%{REMOTE_USER} == "alice" && "a\0b" == "a""#, &env),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn machine_is_reusable_and_errors_deny() {
+        let p = Program::new(r#"file("/nonexistent/sslrequire") == "" || true"#).unwrap();
+        let mut m = Machine::new();
+        let env = VarMap::new();
+        let mut reported = None;
+        assert!(!p.allows(&mut m, &env, |e| reported = Some(e.code())));
+        assert_eq!(reported, Some("E300"));
+        let q = Program::new(r#"%{HTTPS} == "on""#).unwrap();
+        let mut env = VarMap::new();
+        env.set("HTTPS", "on").unwrap();
+        assert!(q.eval_with(&mut m, &env).unwrap());
+    }
+
+    #[test]
+    fn poisoned_22_expressions_fail_every_evaluation() {
+        let p = Program::builder()
+            .dialect(crate::Dialect::V22)
+            .build(r#"true or "\777" == "x""#)
+            .unwrap();
+        assert_eq!(p.eval(&VarMap::new()).unwrap_err().code(), "E304");
+    }
+}
