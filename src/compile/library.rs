@@ -3,7 +3,7 @@
 //! (names are resolved when the directive is parsed).
 
 use super::funcs::{self, FnmatchFlags, Subnet};
-use crate::env::{bytes_to_path, Env, Table, Var};
+use crate::env::{bytes_to_path, CoreVar, Env, Table, Var};
 use crate::error::ErrorKind;
 use crate::syntax::Dialect;
 
@@ -245,11 +245,9 @@ impl UnaryOp {
             UnaryOp::Z => arg.is_empty(),
             UnaryOp::T => funcs::is_true(arg),
             UnaryOp::R(i) => {
-                let addr = crate::env::CoreVar::lookup("REMOTE_ADDR", Dialect::V24).map(Var::Core);
-                let addr = addr
-                    .and_then(|v| env.var(&v).map(<[u8]>::to_vec))
-                    .unwrap_or_default();
-                subnets[i as usize].contains(&addr)
+                // op_R tests the client address (mod_remoteip-aware).
+                let addr = env.var(&Var::Core(CoreVar::REMOTE_ADDR)).unwrap_or(b"");
+                subnets[i as usize].contains(addr)
             }
             UnaryOp::File(op) => {
                 env.check_path(arg)?;

@@ -266,6 +266,9 @@ pub const CORE_VARS: &[(&str, u8)] = &[
 ];
 
 impl CoreVar {
+    /// `REMOTE_ADDR` (read by `-R`).
+    pub const REMOTE_ADDR: CoreVar = CoreVar(1);
+
     /// The variable's canonical (uppercase) name.
     pub fn name(self) -> &'static str {
         CORE_VARS[usize::from(self.0)].0
@@ -679,6 +682,11 @@ mod tests {
             ))
         );
         assert_eq!(resolve("IPV6", Dialect::V22), Resolved::Empty);
+    }
+
+    #[test]
+    fn named_core_vars_match_the_table() {
+        assert_eq!(CoreVar::REMOTE_ADDR.name(), "REMOTE_ADDR");
     }
 
     #[test]

@@ -230,21 +230,14 @@ impl Program {
         m: &mut Machine,
         pc: usize,
     ) -> Result<bool, Error> {
-        if let Some(ordered) = &list.ordered {
-            for &o in ordered.iter() {
-                let mark = m.scratch.len();
-                let v = self.load(o, env, m, pc)?;
-                if needle.get(&m.scratch) == v.get(&m.scratch) {
-                    return Ok(true);
-                }
-                m.scratch.truncate(mark);
-            }
-            return Ok(false);
-        }
-        if list.set.contains(needle.get(&m.scratch)) {
-            return Ok(true);
-        }
-        for &o in list.dynamic.iter() {
+        // Either every element in Apache's order (some can fail), or the
+        // constant set first and then the computed elements.
+        let elements = match &list.ordered {
+            Some(ordered) => ordered,
+            None if list.set.contains(needle.get(&m.scratch)) => return Ok(true),
+            None => &list.dynamic,
+        };
+        for &o in elements.iter() {
             let mark = m.scratch.len();
             let v = self.load(o, env, m, pc)?;
             if needle.get(&m.scratch) == v.get(&m.scratch) {
