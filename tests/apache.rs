@@ -211,3 +211,19 @@ fn verdicts_probes() {
     assert!(t.pending.is_empty());
     assert_eq!(t.agree + t.handshake_failed, 407);
 }
+
+/// The same expressions under `SSLVerifyClient optional`: untrusted chains
+/// fail the handshake; the others see the same variables as under
+/// `optional_no_ca` (the dumps in env/).
+#[test]
+fn verdicts_verify_optional() {
+    let mut t = Tally::default();
+    replay(
+        "verdicts-verify-optional.jsonl",
+        "meta-verify-optional.json",
+        "env",
+        &mut t,
+    );
+    report("verdicts-verify-optional", &t);
+    assert!(t.agree > 1000, "only {} rows checked", t.agree);
+}
