@@ -5,6 +5,9 @@
 //! the files `file()` reads. [`VarMap`] is a plain map for tests, the CLI's
 //! `--var` and callers that already hold their values as strings.
 
+pub mod cert;
+pub mod cipher;
+mod session;
 mod var;
 
 use std::borrow::Cow;
@@ -14,6 +17,7 @@ use rustc_hash::FxHashMap;
 
 use crate::error::ErrorKind;
 use crate::syntax::Dialect;
+pub use session::{EnvOptions, LazyCert, Session, SessionEnv, SessionError};
 pub use var::*;
 
 /// Apache's `file()` refuses files over 10 MiB.
