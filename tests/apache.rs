@@ -1,40 +1,49 @@
 //! Every verdict a real Apache httpd 2.4.71 gave (tests/apache-2.4.71/,
 //! measured: 185 expressions × 11 client certificates over TLS 1.3 and 1.2,
-//! plus 37 probes), replayed through the engine against the SSL variables
-//! Apache exported for each certificate (`env/<client>.json`).
+//! under `SSLVerifyClient optional_no_ca` and `optional`, plus 37 probes),
+//! replayed through the engine twice:
+//!
+//! * against the SSL variables Apache exported for each certificate
+//!   (`env/<client>.json`), which isolates the language from the
+//!   environment;
+//! * end to end, against a captured session (the JSON format `--session`
+//!   reads) built from the certificate chains and the run's facts
+//!   (`meta-*.json`), so every variable — and `PeerExtList` — is computed.
 //!
 //! Rows whose TLS handshake failed never reached SSLRequire and are counted
-//! apart. Rows that need something the variable dumps cannot give are
-//! listed in `PENDING` with the reason; a pending expression whose rows all
-//! pass fails the test, so the list cannot go stale.
+//! apart. Rows the variable dumps cannot decide are listed in `PENDING` with
+//! the reason; a pending expression whose rows all pass fails the test, so
+//! the list cannot go stale.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use sslrequire::{Machine, Program, Reparser, VarMap};
+use sslrequire::env::{EnvOptions, Session, SessionEnv};
+use sslrequire::{Env, Machine, Program, Reparser, VarMap};
 
-/// (expression, why it cannot be checked from the variable dumps yet).
+/// (expression, why the variable dumps cannot decide it): the dumps hold no
+/// extension values; the session replay checks these rows.
 const PENDING: &[(&str, &str)] = &[
     (
         r#""hello-oracle" in PeerExtList("1.2.3.4.5.6")"#,
-        "needs the client certificate's extensions (issue 3)",
+        "needs the client certificate's extensions",
     ),
     (
         r#""carol-ia5" in PeerExtList("1.2.3.4.5.6")"#,
-        "needs the client certificate's extensions (issue 3)",
+        "needs the client certificate's extensions",
     ),
     (
         r#""second ext" in PeerExtList("1.2.3.4.5.7")"#,
-        "needs the client certificate's extensions (issue 3)",
+        "needs the client certificate's extensions",
     ),
     (
         r#""CA:FALSE" in PeerExtList("2.5.29.19")"#,
-        "needs the client certificate's extensions (issue 3)",
+        "needs the client certificate's extensions",
     ),
     (
         r#""CA:FALSE" in PeerExtList("basicConstraints")"#,
-        "needs the client certificate's extensions (issue 3)",
+        "needs the client certificate's extensions",
     ),
 ];
 
@@ -67,6 +76,56 @@ fn environment(dump: &Value, started: &str, n: usize) -> VarMap {
     env
 }
 
+/// The captured session of `cert` in a run, as JSON: what a TLS terminator
+/// would record (chains, protocol, cipher, verify result, request).
+fn session_json(meta: &Value, dump: &Value, cert: &str, n: usize) -> String {
+    let root = root();
+    let pems = |file: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(root.join("certs").join(file)).expect("chain file");
+        text.split_inclusive("-----END CERTIFICATE-----\n")
+            .map(str::to_string)
+            .collect()
+    };
+    let facts = &meta["sessions"][cert];
+    let mut client_chain = if cert == "none" {
+        Vec::new()
+    } else {
+        pems(&format!("{cert}-chain.crt"))
+    };
+    if cert == "dave" {
+        // The test client completed dave's one-certificate chain with the root.
+        client_chain.extend(pems("root-ca.crt"));
+    }
+    let mut vars = dump["other_env"].as_object().expect("other_env").clone();
+    vars.remove("HTTPS");
+    let port = dump["other_env"]["SERVER_PORT"].as_str().expect("port");
+    vars.insert("HTTP_HOST".into(), format!("localhost:{port}").into());
+    vars.insert("REQUEST_METHOD".into(), "GET".into());
+    vars.insert("REQUEST_URI".into(), format!("/e/{n}.txt").into());
+    serde_json::json!({
+        "id": cert,
+        "time": meta["started_local"],
+        "protocol": facts["SSL_PROTOCOL"],
+        "cipher": facts["SSL_CIPHER"],
+        "sni": "localhost",
+        "resumed": false,
+        "secure_reneg": true,
+        "verify": facts["SSL_CLIENT_VERIFY"],
+        "client_chain": client_chain,
+        "server_chain": pems("server-chain.crt"),
+        "vars": vars,
+    })
+    .to_string()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Against the exported variables (env/*.json).
+    Dumps,
+    /// Against a captured session built from the chains.
+    Sessions,
+}
+
 #[derive(Default)]
 struct Tally {
     agree: usize,
@@ -76,7 +135,7 @@ struct Tally {
     failures: Vec<String>,
 }
 
-fn replay(verdicts: &str, meta: &str, env_dir: &str, tally: &mut Tally) {
+fn replay(verdicts: &str, meta: &str, env_dir: &str, mode: Mode, tally: &mut Tally) {
     let root = root();
     let data = root.join("data");
     let meta = read_json(&root.join(meta));
@@ -85,7 +144,7 @@ fn replay(verdicts: &str, meta: &str, env_dir: &str, tally: &mut Tally) {
         .expect("started_local")
         .to_string();
     let text = std::fs::read_to_string(root.join(verdicts)).expect("verdicts");
-    let mut dumps: BTreeMap<String, VarMap> = BTreeMap::new();
+    let mut dumps: BTreeMap<String, Value> = BTreeMap::new();
     let mut order: BTreeMap<String, usize> = BTreeMap::new();
     let reparser = Reparser::new();
     let mut machine = Machine::new();
@@ -110,18 +169,31 @@ fn replay(verdicts: &str, meta: &str, env_dir: &str, tally: &mut Tally) {
         } else {
             cert
         };
-        let env = dumps.entry(key.to_string()).or_insert_with(|| {
-            let dump = read_json(&root.join(env_dir).join(format!("{key}.json")));
-            environment(&dump, &started, n)
-        });
-        env.set("REQUEST_URI", format!("/e/{n}.txt")).unwrap();
+        let dump = dumps
+            .entry(key.to_string())
+            .or_insert_with(|| read_json(&root.join(env_dir).join(format!("{key}.json"))));
+        let session: Session;
+        let session_env: SessionEnv<'_>;
+        let mut var_map: VarMap;
+        let env: &dyn Env = match mode {
+            Mode::Dumps => {
+                var_map = environment(dump, &started, n);
+                &var_map
+            }
+            Mode::Sessions => {
+                let json = session_json(&meta, dump, key, n);
+                session = Session::from_json(&json).unwrap_or_else(|e| panic!("{where_}: {e}"));
+                session_env = SessionEnv::new(&session, EnvOptions::default());
+                &session_env
+            }
+        };
         let compiled = Program::new(&expr);
         let got = compiled
             .as_ref()
             .map_err(Clone::clone)
-            .and_then(|p| p.eval_with(&mut machine, &*env));
+            .and_then(|p| p.eval_with(&mut machine, env));
         // Reparse mode must agree with compiled mode on every row.
-        let reparsed = reparser.eval(&expr, &mut machine, &*env);
+        let reparsed = reparser.eval(&expr, &mut machine, env);
         assert_eq!(
             got.as_ref().map_err(|e| e.code()),
             reparsed.as_ref().map_err(|e| e.code()),
@@ -136,7 +208,9 @@ fn replay(verdicts: &str, meta: &str, env_dir: &str, tally: &mut Tally) {
             "parse-error" => matches!(&compiled, Err(e) if !e.code().starts_with("E3")),
             other => panic!("unknown verdict {other}"),
         };
-        let pending = PENDING.iter().find(|(e, _)| *e == expr_raw);
+        let pending = PENDING
+            .iter()
+            .find(|(e, _)| *e == expr_raw && mode == Mode::Dumps);
         match (ok, pending) {
             (true, None) => tally.agree += 1,
             (_, Some((e, _))) => {
@@ -177,53 +251,38 @@ fn report(name: &str, t: &Tally) {
     );
 }
 
-#[test]
-fn verdicts_tls13() {
-    let mut t = Tally::default();
-    replay("verdicts-tls13.jsonl", "meta-tls13.json", "env", &mut t);
-    report("verdicts-tls13", &t);
-    assert!(t.agree > 1500, "only {} rows checked", t.agree);
-}
-
-#[test]
-fn verdicts_tls12() {
-    let mut t = Tally::default();
-    replay(
-        "verdicts-tls12.jsonl",
-        "meta-tls12.json",
-        "env-tls12",
-        &mut t,
-    );
-    report("verdicts-tls12", &t);
-    assert!(t.agree > 1500, "only {} rows checked", t.agree);
-}
-
-#[test]
-fn verdicts_probes() {
-    let mut t = Tally::default();
-    replay(
+const RUNS: &[(&str, &str, &str)] = &[
+    ("verdicts-tls13.jsonl", "meta-tls13.json", "env"),
+    ("verdicts-tls12.jsonl", "meta-tls12.json", "env-tls12"),
+    (
         "verdicts-probes-tls13.jsonl",
         "meta-probes-tls13.json",
         "env",
-        &mut t,
-    );
-    report("verdicts-probes", &t);
-    assert!(t.pending.is_empty());
-    assert_eq!(t.agree + t.handshake_failed, 407);
-}
-
-/// The same expressions under `SSLVerifyClient optional`: untrusted chains
-/// fail the handshake; the others see the same variables as under
-/// `optional_no_ca` (the dumps in env/).
-#[test]
-fn verdicts_verify_optional() {
-    let mut t = Tally::default();
-    replay(
+    ),
+    // SSLVerifyClient optional: untrusted chains fail the handshake; the
+    // others see the same variables as under optional_no_ca.
+    (
         "verdicts-verify-optional.jsonl",
         "meta-verify-optional.json",
         "env",
-        &mut t,
-    );
-    report("verdicts-verify-optional", &t);
-    assert!(t.agree > 1000, "only {} rows checked", t.agree);
+    ),
+];
+
+fn run(mode: Mode) {
+    for (verdicts, meta, env_dir) in RUNS {
+        let mut t = Tally::default();
+        replay(verdicts, meta, env_dir, mode, &mut t);
+        report(verdicts, &t);
+        assert!(t.agree > 300, "only {} rows checked", t.agree);
+    }
+}
+
+#[test]
+fn verdicts_against_exported_variables() {
+    run(Mode::Dumps);
+}
+
+#[test]
+fn verdicts_end_to_end_through_captured_sessions() {
+    run(Mode::Sessions);
 }
