@@ -137,3 +137,178 @@ fn bad_arguments_exit_2_and_say_what_to_do() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("use 2.4 or 2.2"), "{}", r.stderr);
 }
+
+fn session(name: &str) -> String {
+    format!("{}/tests/sessions/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn temp(name: &str, content: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("sslrequire-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn eval_against_a_captured_session() {
+    let alice = session("alice-tls13.json");
+    let r = run(&[
+        "eval",
+        "--session",
+        &alice,
+        r#"%{SSL_CLIENT_S_DN_O} eq "Snake Oil, Ltd." && %{SSL_CLIENT_S_DN_OU_1} == "Security""#,
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "true\n"), "{}", r.stderr);
+    let r = run(&[
+        "eval",
+        "--session",
+        &alice,
+        r#""hello-oracle" in PeerExtList("1.2.3.4.5.6")"#,
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "true\n"), "{}", r.stderr);
+    // The session's time fixes V_REMAIN and TIME_*; --now overrides it.
+    let r = run(&[
+        "eval",
+        "--session",
+        &alice,
+        r#"%{SSL_CLIENT_V_REMAIN} == 364 && %{TIME_YEAR} == 2026"#,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&[
+        "eval",
+        "--session",
+        &alice,
+        "--now",
+        "2027-11-25T00:00:00Z",
+        r#"%{SSL_CLIENT_V_REMAIN} == 0"#,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // --var overrides the session.
+    let r = run(&[
+        "eval",
+        "--session",
+        &alice,
+        "--var",
+        "REMOTE_ADDR=10.9.9.9",
+        r#"%{REMOTE_ADDR} == "10.9.9.9""#,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The rogue certificate copies alice's DN; only the verify result tells.
+    let rogue = session("rogue-tls12.json");
+    let r = run(&[
+        "eval",
+        "--session",
+        &rogue,
+        r#"%{SSL_CLIENT_VERIFY} eq "SUCCESS""#,
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (1, "false\n"), "{}", r.stderr);
+}
+
+#[test]
+fn client_cert_flag_and_legacy_dn() {
+    let cert = format!(
+        "{}/tests/apache-2.4.71/certs/alice-chain.crt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let r = run(&[
+        "eval",
+        "--client-cert",
+        &cert,
+        "--legacy-dn",
+        r#"%{SSL_CLIENT_S_DN} =~ m#^/C=US/ST=California/#"#,
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "true\n"), "{}", r.stderr);
+    let r = run(&[
+        "eval",
+        "--client-cert",
+        &cert,
+        r#"%{SSL_CLIENT_S_DN} =~ m#^UID=alice,#"#,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn vars_lines_and_json() {
+    let alice = session("alice-tls13.json");
+    let r = run(&["vars", "--session", &alice]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("\nSSL_CLIENT_S_DN_OU=Engineering\nSSL_CLIENT_S_DN_OU_1=Security\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(r
+        .stdout
+        .contains("SSL_CLIENT_CERT=-----BEGIN CERTIFICATE-----\\nMII"));
+    let names: Vec<&str> = r
+        .stdout
+        .lines()
+        .map(|l| l.split('=').next().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    let r = run(&["vars", "--session", &alice, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["SSL_CLIENT_S_DN_O"], "Snake Oil, Ltd.");
+    assert!(v["SSL_CLIENT_CERT"]
+        .as_str()
+        .unwrap()
+        .ends_with("-----END CERTIFICATE-----\n"));
+    let r = run(&["vars", "--session", &session("none-tls13.json"), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (
+            v["SSL_CLIENT_VERIFY"].as_str(),
+            v["SSL_CLIENT_CERT"].as_str()
+        ),
+        (Some("NONE"), Some(""))
+    );
+}
+
+#[test]
+fn bad_session_inputs_name_the_field() {
+    let cases = [
+        (r#"{"protocol": "TLSv9"}"#, "field `protocol`"),
+        (r#"{"cipher": "NOPE-CIPHER"}"#, "field `cipher`"),
+        (r#"{"time": "yesterday"}"#, "field `time`"),
+        (
+            r#"{"client_chain": ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"]}"#,
+            "field `client_chain[0]`",
+        ),
+        (r#"{"vars": {"NO_SUCH": "x"}}"#, "field `vars.NO_SUCH`"),
+        (r#"{"protocl": "TLSv1.3"}"#, "unknown field `protocl`"),
+        (r#"{"resumed": "yes"}"#, "invalid type"),
+        ("{\"id\": 1}\n{\"id\": 2}\n", "several sessions"),
+        ("not json", "expected"),
+    ];
+    for (i, (content, needle)) in cases.iter().enumerate() {
+        let path = temp(&format!("bad{i}.json"), content);
+        let r = run(&["eval", "--session", &path, "true"]);
+        assert_eq!(r.code, 2, "{content}");
+        assert!(
+            r.stderr.contains(needle) && r.stderr.contains(&path),
+            "{content}: {}",
+            r.stderr
+        );
+    }
+    let r = run(&["eval", "--session", "/nonexistent/session.json", "true"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("cannot read session file /nonexistent/session.json"),
+        "{}",
+        r.stderr
+    );
+    let pem = temp("bad.pem", "not a certificate");
+    let r = run(&["eval", "--client-cert", &pem, "true"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--client-cert") && r.stderr.contains("PEM"),
+        "{}",
+        r.stderr
+    );
+}

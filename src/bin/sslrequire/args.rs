@@ -22,6 +22,11 @@ pub enum Command {
     Eval(EvalArgs),
     /// Compile expressions and report every error, without evaluating.
     Check(CheckArgs),
+    /// Print every variable the environment holds (NAME=VALUE lines, sorted),
+    /// with the names Apache exports (SSLOptions +StdEnvVars +ExportCertData).
+    ///
+    /// Example: sslrequire vars --session session.json
+    Vars(VarsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -32,22 +37,56 @@ pub struct Common {
     pub dialect: Dialect,
 }
 
+/// Where the variables come from.
+#[derive(Args, Debug)]
+pub struct EnvArgs {
+    /// Set a variable, e.g. --var SSL_CLIENT_S_DN_CN=alice (names resolve
+    /// as in Apache: SSL_ and core names case-insensitively, DN components
+    /// case-sensitively). Repeatable; overrides the session's values; unset
+    /// variables are "".
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// The instant TIME_* and SSL_CLIENT_V_REMAIN read, RFC 3339 (its offset
+    /// is the time zone used), e.g. 2026-11-25T14:00:00+01:00. Default: the
+    /// session's `time`, else now in the local zone.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// A captured session: one JSON object (format in the README).
+    #[arg(long, value_name = "FILE.json")]
+    pub session: Option<std::path::PathBuf>,
+    /// The client's certificate chain, PEM, leaf first (replaces the
+    /// session's client_chain).
+    #[arg(long, value_name = "PEM")]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// The server's certificate chain, PEM, leaf first (replaces the
+    /// session's server_chain).
+    #[arg(long, value_name = "PEM")]
+    pub server_cert: Option<std::path::PathBuf>,
+    /// Print DNs as /C=…/O=…/CN=… (SSLOptions +LegacyDNStringFormat).
+    #[arg(long)]
+    pub legacy_dn: bool,
+}
+
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     #[command(flatten)]
     pub common: Common,
-    /// Set a variable, e.g. --var SSL_CLIENT_S_DN_CN=alice (names resolve
-    /// as in Apache: SSL_ and core names case-insensitively, DN components
-    /// case-sensitively). Repeatable; unset variables are "".
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
-    pub vars: Vec<(String, String)>,
-    /// The instant TIME_* variables read, RFC 3339 (its offset is the time
-    /// zone used), e.g. 2026-11-25T14:00:00+01:00. Default: now, local zone.
-    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
-    pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
+    #[command(flatten)]
+    pub env: EnvArgs,
     /// The expression (use `--` before one that starts with `-`).
     #[arg(value_name = "EXPR", allow_hyphen_values = true)]
     pub expr: String,
+}
+
+#[derive(Args, Debug)]
+pub struct VarsArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Print one JSON object instead of NAME=VALUE lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
