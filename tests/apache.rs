@@ -174,7 +174,7 @@ fn replay(verdicts: &str, meta: &str, env_dir: &str, mode: Mode, tally: &mut Tal
             .or_insert_with(|| read_json(&root.join(env_dir).join(format!("{key}.json"))));
         let session: Session;
         let session_env: SessionEnv<'_>;
-        let mut var_map: VarMap;
+        let var_map: VarMap;
         let env: &dyn Env = match mode {
             Mode::Dumps => {
                 var_map = environment(dump, &started, n);
