@@ -8,6 +8,8 @@
 pub mod cert;
 pub mod cipher;
 mod session;
+#[cfg(feature = "rustls")]
+mod tls;
 mod var;
 
 use std::borrow::Cow;
@@ -18,6 +20,8 @@ use rustc_hash::FxHashMap;
 use crate::error::ErrorKind;
 use crate::syntax::Dialect;
 pub use session::{EnvOptions, LazyCert, Session, SessionEnv, SessionError};
+#[cfg(feature = "rustls")]
+pub use tls::{session_from_rustls, ClientAuth};
 pub use var::*;
 
 /// Apache's `file()` refuses files over 10 MiB.
