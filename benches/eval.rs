@@ -39,5 +39,41 @@ fn eval(c: &mut Criterion) {
     c.bench_function("compile/W1", |b| b.iter(|| Program::new(black_box(W1))));
 }
 
-criterion_group!(benches, eval);
+/// Certificate → variables: parse the DER and compute every exported
+/// variable, or only what W1 reads.
+fn certificate(c: &mut Criterion) {
+    use sslrequire::env::{EnvOptions, LazyCert, Session, SessionEnv};
+    let pem = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/apache-2.4.71/certs/alice.crt"
+    ))
+    .expect("alice.crt");
+    let der = sslrequire::env::cert::Cert::from_pem_chain(&pem).expect("pem")[0]
+        .der()
+        .to_vec();
+    let time = chrono::DateTime::parse_from_rfc3339("2026-11-25T16:49:37Z").expect("time");
+    let session_with = |der: &[u8]| Session {
+        time: Some(time),
+        client_chain: vec![LazyCert::from_der(der.to_vec())],
+        ..Session::default()
+    };
+    let mut g = c.benchmark_group("certificate");
+    g.bench_function("all-variables", |b| {
+        b.iter(|| {
+            let s = session_with(black_box(&der));
+            SessionEnv::new(&s, EnvOptions::default()).export().len()
+        })
+    });
+    let w1 = Program::new(W1).expect("W1");
+    let mut m = Machine::new();
+    g.bench_function("W1-variables", |b| {
+        b.iter(|| {
+            let s = session_with(black_box(&der));
+            w1.eval_with(&mut m, &SessionEnv::new(&s, EnvOptions::default()))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, eval, certificate);
 criterion_main!(benches);
