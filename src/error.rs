@@ -84,6 +84,13 @@ pub enum ErrorKind {
     },
     /// E111: the expression is empty or blank.
     Empty,
+    /// E112: Apache 2.4 syntax in a 2.2 expression (`tolower(…)`, `-n`,
+    /// `-ipmatch`, `'…'`, `$1`): mod_ssl 2.2 rejects it (reported when the
+    /// text parses as 2.4).
+    Dialect24Only {
+        /// What was found.
+        construct: String,
+    },
     /// E200: `%{NO_SUCH_VAR}` in 2.4 (names starting `SSL_` are never unknown).
     VarUnknown {
         /// The name as written.
@@ -181,6 +188,7 @@ impl ErrorKind {
             VarMalformed => "E109",
             VarNameReserved { .. } => "E110",
             Empty => "E111",
+            Dialect24Only { .. } => "E112",
             VarUnknown { .. } => "E200",
             FuncUnknown { .. } => "E201",
             ListFuncUnknown { .. } => "E202",
@@ -257,6 +265,10 @@ impl fmt::Display for ErrorKind {
                 "`{name}` cannot be a variable name in mod_ssl 2.2 (its scanner reads it as a keyword or a regex)"
             ),
             Empty => write!(f, "empty expression: write an expression such as `true`"),
+            Dialect24Only { construct } => write!(
+                f,
+                "{construct}: Apache 2.4 syntax (the expression reads as 2.4), which mod_ssl 2.2 rejects; use dialect 2.4"
+            ),
             VarUnknown { name } => write!(
                 f,
                 "variable `{name}` does not exist (Apache 2.4 knows SSL_* names and the core variables)"
@@ -434,6 +446,7 @@ mod tests {
             VarMalformed,
             VarNameReserved { name: s() },
             Empty,
+            Dialect24Only { construct: s() },
             VarUnknown { name: s() },
             FuncUnknown { name: s() },
             ListFuncUnknown { name: s() },

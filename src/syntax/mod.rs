@@ -269,9 +269,13 @@ mod tests {
             "-1 < 5",
             "\"a\" = \"a\"",
             "010 -eq 10",
+            "tolower(\"A\") == \"a\"",
+            "-n %{X}",
         ] {
-            assert_eq!(code(p22(e)), "E100", "{e}");
+            // 2.4 syntax: refused, and said to be 2.4 syntax.
+            assert_eq!(code(p22(e)), "E112", "{e}");
         }
+        assert_eq!(code(p22("\"a\" ==")), "E100");
         for e in [
             "%{in} == \"\"",
             "%{m} == \"\"",

@@ -25,7 +25,23 @@ pub(super) fn parse(src: &str, dialect: Dialect) -> PResult<Expr> {
         Dialect::V24 => Rule::root24,
         Dialect::V22 => Rule::root22,
     };
-    let mut pairs = Grammar::parse(root, src).map_err(|e| syntax_error(src, e))?;
+    let mut pairs = Grammar::parse(root, src).map_err(|e| {
+        let (kind, span) = syntax_error(src, e);
+        // 2.4 syntax in a 2.2 expression: say so rather than "expected …".
+        if dialect == Dialect::V22 && Grammar::parse(Rule::root24, src).is_ok() {
+            let token = src[span.start..]
+                .split([' ', '\t', '\n'])
+                .next()
+                .unwrap_or("");
+            let construct = if token.is_empty() {
+                "the end of this expression".into()
+            } else {
+                format!("`{token}`")
+            };
+            return (ErrorKind::Dialect24Only { construct }, span);
+        }
+        (kind, span)
+    })?;
     let root = pairs.next().expect("root rule");
     let expr = root.into_inner().next().expect("expression");
     Builder { dialect }.expr(expr)
