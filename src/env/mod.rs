@@ -160,6 +160,21 @@ where
     ]
 }
 
+/// `http:User-Agent` → the request-header table entry `User-Agent`.
+fn table_entry(name: &str) -> Option<Var> {
+    let (func, entry) = name.split_once(':')?;
+    let table = match func.to_ascii_lowercase().as_str() {
+        "http" | "req" | "req_novary" => Table::RequestHeader,
+        "resp" => Table::ResponseHeader,
+        "note" => Table::Note,
+        "reqenv" => Table::RequestEnv,
+        "env" => Table::Env,
+        "osenv" => Table::OsEnv,
+        _ => return None,
+    };
+    (!entry.is_empty()).then(|| Var::Lookup(table, entry.into()))
+}
+
 /// A simple environment: variables set by name, with Apache's name rules.
 ///
 /// ```
@@ -183,13 +198,19 @@ impl VarMap {
         VarMap::default()
     }
 
-    /// Sets a variable by name, resolved as 2.4 resolves `%{NAME}` (and 2.2's
-    /// `HTTP:x` / `ENV:x` forms for request headers and environment).
+    /// Sets a variable by name, resolved as 2.4 resolves `%{NAME}`, or an
+    /// entry of a request table as `func:name` — `http:`/`req:` (request
+    /// header), `resp:`, `note:`, `reqenv:`, `env:`, `osenv:` — the tables
+    /// 2.4's lookup functions read (2.2's `HTTP:x` and `ENV:x` are the same).
     ///
     /// # Errors
     /// A name that no expression could read: unknown to Apache, or an
     /// `SSL_*` name mod_ssl never provides (which always reads as `""`).
     pub fn set(&mut self, name: &str, value: impl Into<Vec<u8>>) -> Result<&mut VarMap, String> {
+        if let Some(var) = table_entry(name) {
+            self.values.insert(var, value.into());
+            return Ok(self);
+        }
         let var = match resolve(name, Dialect::V24) {
             Resolved::Var(v) => v,
             _ => match resolve(name, Dialect::V22) {
@@ -277,6 +298,11 @@ mod tests {
         );
         let h = Var::Lookup(Table::RequestHeader, "x-foo".into());
         assert_eq!(env.var(&h), Some(&b"bar"[..]));
+        env.set("note:who", "x").unwrap();
+        assert_eq!(
+            env.var(&Var::Lookup(Table::Note, "WHO".into())),
+            Some(&b"x"[..])
+        );
         assert!(env.set("SSL_BOGUS", "x").is_err());
         assert!(env.set("NO_SUCH_VAR", "x").is_err());
     }
