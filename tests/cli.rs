@@ -94,7 +94,12 @@ fn parse_error_shows_caret_and_exits_2() {
 
 #[test]
 fn eval_error_denies_with_exit_2() {
-    let r = run(&["eval", r#"file("/nonexistent/sslrequire") == """#]);
+    let r = run(&[
+        "eval",
+        "--file-root",
+        "/",
+        r#"file("/nonexistent/sslrequire") == """#,
+    ]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
@@ -105,17 +110,59 @@ fn eval_error_denies_with_exit_2() {
 }
 
 #[test]
+fn file_access_needs_a_root_and_stays_inside_it() {
+    let dir = std::env::temp_dir().join(format!("sslrequire-root-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("inside")).unwrap();
+    std::fs::write(dir.join("inside/user.txt"), "alice").unwrap();
+    std::fs::write(dir.join("secret.txt"), "s3cret").unwrap();
+    let root = dir.join("inside");
+    let (root_s, file_s) = (root.to_str().unwrap(), root.join("user.txt"));
+    let expr = format!(r#"file("{}") == "alice""#, file_s.display());
+    // No root: refused, and the message says how to allow it.
+    let r = run(&["eval", &expr]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("E303") && r.stderr.contains("--file-root"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["eval", "--file-root", root_s, &expr]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "true\n"), "{}", r.stderr);
+    // `..` and symlinks do not escape.
+    let escape = format!(r#"file("{}/../secret.txt") == "s3cret""#, root_s);
+    let r = run(&["eval", "--file-root", root_s, &escape]);
+    assert!(
+        r.code == 2 && r.stderr.contains("outside --file-root"),
+        "{}",
+        r.stderr
+    );
+    std::os::unix::fs::symlink(dir.join("secret.txt"), root.join("link")).ok();
+    let link = format!(r#"-f "{}/link""#, root_s);
+    let r = run(&["eval", "--file-root", root_s, "--", &link]);
+    assert!(
+        r.code == 2 && r.stderr.contains("outside --file-root"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&["eval", "--file-root", "/nonexistent/dir", "true"]);
+    assert!(
+        r.code == 2 && r.stderr.contains("--file-root /nonexistent/dir"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn check_reports_every_failure() {
     let r = run(&["check", "true", "%{NOPE} == 1", "TRUE"]);
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("expression 2 of 3") && r.stderr.contains("error[E200]"),
+        r.stderr.contains("argument 2:3:") && r.stderr.contains("error[E200]"),
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains("expression 3 of 3") && r.stderr.contains("2 of 3 expressions failed")
-    );
+    assert!(r.stderr.contains("argument 3:5:") && r.stderr.contains("2 of 3 expressions failed"));
 }
 
 #[test]

@@ -57,9 +57,12 @@ fn children<'i>(p: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
     })
 }
 
+/// The pair's span, without the blanks pest's implicit whitespace may
+/// have taken after its last token.
 fn span(p: &Pair<'_, Rule>) -> Span {
     let s = p.as_span();
-    Span::new(s.start(), s.end())
+    let text = p.as_str().trim_end_matches([' ', '\t', '\n']);
+    Span::new(s.start(), s.start() + text.len())
 }
 
 struct Builder {

@@ -43,6 +43,29 @@ impl Machine {
 /// it examined and its result (the hook a step-by-step explanation uses).
 pub(crate) type Trace<'t> = dyn FnMut(usize, &[&[u8]], bool) + 't;
 
+/// One test that ran, from [`Program::eval_traced`].
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// The op's index in the program listing.
+    pub index: usize,
+    /// The test's text in the source.
+    pub span: Span,
+    /// The operand values it examined (left, then right / the pattern's
+    /// subject / the needle).
+    pub values: Vec<Vec<u8>>,
+    /// Its result.
+    pub result: bool,
+}
+
+/// The result of a traced evaluation.
+#[derive(Debug)]
+pub struct Traced {
+    /// The verdict, or the evaluation error.
+    pub result: Result<bool, Error>,
+    /// The tests that ran, in order.
+    pub steps: Vec<Step>,
+}
+
 /// Where a loaded operand's bytes are.
 #[derive(Clone, Copy)]
 enum Val<'a> {
@@ -100,6 +123,38 @@ impl Program {
                 false
             }
         }
+    }
+
+    /// Evaluates like [`Program::eval_with`] and records every test that
+    /// ran: what it compared and its result. Tests that did not run were
+    /// short-circuited.
+    pub fn eval_traced<E: Env + ?Sized>(&self, machine: &mut Machine, env: &E) -> Traced {
+        let mut steps = Vec::new();
+        let result = self.run(machine, env, &mut |pc, values, result| {
+            steps.push(Step {
+                index: pc,
+                span: self.spans[pc],
+                values: values.iter().map(|v| v.to_vec()).collect(),
+                result,
+            })
+        });
+        Traced { result, steps }
+    }
+
+    /// Every test of the program (comparisons, matches, `in`, operators),
+    /// as (op index, span in the source), in program order.
+    pub fn tests(&self) -> Vec<(usize, Span)> {
+        self.ops
+            .iter()
+            .enumerate()
+            .filter(|(_, op)| {
+                !matches!(
+                    op,
+                    Op::Bool(_) | Op::Not | Op::JumpIfFalse(_) | Op::JumpIfTrue(_)
+                )
+            })
+            .map(|(pc, _)| (pc, self.spans[pc]))
+            .collect()
     }
 
     /// Runs the program, calling `trace(pc, operands, flag)` after each test

@@ -1,12 +1,15 @@
 //! The command line: one table of commands and flags.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
 use sslrequire::Dialect;
 
-/// Evaluate and check Apache mod_ssl SSLRequire expressions.
+/// Evaluate, check, explain and audit Apache mod_ssl SSLRequire expressions.
 ///
-/// Exit status: 0 = true (or all expressions compile), 1 = false,
-/// 2 = error (bad expression, bad argument, evaluation error).
+/// Exit status: 0 = true (or: all expressions compile, every session was
+/// evaluated), 1 = false, 2 = error (bad expression, bad argument or input,
+/// evaluation error — which Apache answers with 403).
 #[derive(Parser, Debug)]
 #[command(name = "sslrequire", version, about, long_about = None)]
 pub struct Cli {
@@ -21,7 +24,22 @@ pub enum Command {
     /// Example: sslrequire eval --var SSL_CLIENT_S_DN_CN=alice '%{SSL_CLIENT_S_DN_CN} eq "alice"'
     Eval(EvalArgs),
     /// Compile expressions and report every error, without evaluating.
+    ///
+    /// Example: sslrequire check -f policies.txt
     Check(CheckArgs),
+    /// Show how an expression is read: fully parenthesised, the variables
+    /// it reads, and its bytecode.
+    Explain(ExplainArgs),
+    /// Evaluate against a session and show every test that ran, with the
+    /// values it compared, and which were skipped.
+    ///
+    /// Example: sslrequire why --session denied.json "$(cat policy.txt)"
+    Why(EvalArgs),
+    /// Evaluate every captured session of a JSON-lines file (or stdin): one
+    /// line per session, a summary on stderr.
+    ///
+    /// Example: sslrequire audit --sessions yesterday.jsonl --compare "$NEW" "$OLD"
+    Audit(AuditArgs),
     /// Print every variable the environment holds (NAME=VALUE lines, sorted),
     /// with the names Apache exports (SSLOptions +StdEnvVars +ExportCertData).
     ///
@@ -35,6 +53,12 @@ pub struct Common {
     /// (mod_ssl 2.2's own).
     #[arg(long, default_value = "2.4", value_parser = parse_dialect)]
     pub dialect: Dialect,
+    /// The only directory file(), filesize() and the file tests (-f, -d …)
+    /// may read. The path is read as Apache reads it (relative to the
+    /// working directory) and refused unless it resolves inside DIR.
+    /// Without it, file() is an error.
+    #[arg(long, value_name = "DIR")]
+    pub file_root: Option<PathBuf>,
 }
 
 /// Where the variables come from.
@@ -42,8 +66,8 @@ pub struct Common {
 pub struct EnvArgs {
     /// Set a variable, e.g. --var SSL_CLIENT_S_DN_CN=alice (names resolve
     /// as in Apache: SSL_ and core names case-insensitively, DN components
-    /// case-sensitively). Repeatable; overrides the session's values; unset
-    /// variables are "".
+    /// case-sensitively; request tables as http:Name, env:name …).
+    /// Repeatable; overrides the session's values; unset variables are "".
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
     /// The instant TIME_* and SSL_CLIENT_V_REMAIN read, RFC 3339 (its offset
@@ -53,15 +77,22 @@ pub struct EnvArgs {
     pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// A captured session: one JSON object (format in the README).
     #[arg(long, value_name = "FILE.json")]
-    pub session: Option<std::path::PathBuf>,
+    pub session: Option<PathBuf>,
     /// The client's certificate chain, PEM, leaf first (replaces the
     /// session's client_chain).
     #[arg(long, value_name = "PEM")]
-    pub client_cert: Option<std::path::PathBuf>,
+    pub client_cert: Option<PathBuf>,
     /// The server's certificate chain, PEM, leaf first (replaces the
     /// session's server_chain).
     #[arg(long, value_name = "PEM")]
-    pub server_cert: Option<std::path::PathBuf>,
+    pub server_cert: Option<PathBuf>,
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// How session variables are rendered.
+#[derive(Args, Debug)]
+pub struct RenderArgs {
     /// Print DNs as /C=…/O=…/CN=… (SSLOptions +LegacyDNStringFormat).
     #[arg(long)]
     pub legacy_dn: bool,
@@ -73,6 +104,9 @@ pub struct EvalArgs {
     pub common: Common,
     #[command(flatten)]
     pub env: EnvArgs,
+    /// Print one JSON object: {"result": true|false|null, "error": …}.
+    #[arg(long)]
+    pub json: bool,
     /// The expression (use `--` before one that starts with `-`).
     #[arg(value_name = "EXPR", allow_hyphen_values = true)]
     pub expr: String,
@@ -93,9 +127,62 @@ pub struct VarsArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: Common,
+    /// Read the expressions from FILE, one per line (`#` comments and blank
+    /// lines skipped).
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "exprs"
+    )]
+    pub file: Option<PathBuf>,
+    /// Print the diagnostics as one JSON object.
+    #[arg(long)]
+    pub json: bool,
     /// The expressions (use `--` before one that starts with `-`).
-    #[arg(value_name = "EXPR", required = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "EXPR",
+        required_unless_present = "file",
+        allow_hyphen_values = true
+    )]
     pub exprs: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The expression (use `--` before one that starts with `-`).
+    #[arg(value_name = "EXPR", allow_hyphen_values = true)]
+    pub expr: String,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// The sessions: a JSON-lines file, one captured session per line, or
+    /// `-` for standard input.
+    #[arg(long, value_name = "FILE.jsonl|-")]
+    pub sessions: PathBuf,
+    /// Show only the sessions whose verdict differs between EXPR (the new
+    /// policy) and EXPR2 (the current one).
+    #[arg(long, value_name = "EXPR2", allow_hyphen_values = true)]
+    pub compare: Option<String>,
+    /// One JSON object per session instead of tab-separated lines.
+    #[arg(long)]
+    pub json: bool,
+    /// Worker threads (default: one per core). 1 = single-threaded.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// The instant for sessions that record no `time` (default: now).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// The expression (use `--` before one that starts with `-`).
+    #[arg(value_name = "EXPR", allow_hyphen_values = true)]
+    pub expr: String,
 }
 
 fn parse_dialect(s: &str) -> Result<Dialect, String> {

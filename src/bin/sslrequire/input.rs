@@ -4,9 +4,9 @@ use std::path::Path;
 
 use sslrequire::env::cert::Cert;
 use sslrequire::env::{EnvOptions, LazyCert, Session};
-use sslrequire::Dialect;
+use sslrequire::{Dialect, Env, ErrorKind, VarMap};
 
-use crate::args::EnvArgs;
+use crate::args::{EnvArgs, RenderArgs};
 
 /// Reads a file, naming it in the error.
 pub fn read(path: &Path, what: &str) -> Result<String, String> {
@@ -67,10 +67,118 @@ pub fn session(a: &EnvArgs) -> Result<Session, String> {
 }
 
 /// Rendering options.
-pub fn options(a: &EnvArgs, dialect: Dialect) -> EnvOptions {
+pub fn options(a: &RenderArgs, dialect: Dialect) -> EnvOptions {
     EnvOptions {
         legacy_dn: a.legacy_dn,
         dialect,
         ..EnvOptions::default()
     }
+}
+
+/// The `--file-root` policy around an environment: `file()`, `filesize()`
+/// and the file tests may read only inside the root, and nothing at all
+/// without one.
+pub struct Guarded<'a> {
+    pub inner: &'a dyn Env,
+    pub root: Option<&'a Path>,
+}
+
+impl Guarded<'_> {
+    fn allow(&self, path: &[u8]) -> Result<(), ErrorKind> {
+        let shown = String::from_utf8_lossy(path).into_owned();
+        let deny = |reason: String| {
+            Err(ErrorKind::FileDenied {
+                path: shown.clone(),
+                reason,
+            })
+        };
+        let Some(root) = self.root else {
+            return deny(
+                "file access is off; pass --file-root DIR to let expressions read files under DIR"
+                    .into(),
+            );
+        };
+        let p = sslrequire::env::bytes_to_path(path);
+        // As Apache: relative to the working directory. Refused unless it
+        // lies inside the root both as written and once symlinks resolve.
+        let absolute = std::env::current_dir()
+            .map(|d| d.join(&p))
+            .unwrap_or_else(|_| p.to_path_buf());
+        let lexical = normalize(&absolute);
+        let resolved = std::fs::canonicalize(&absolute).ok();
+        let inside =
+            lexical.starts_with(root) && resolved.as_ref().is_none_or(|r| r.starts_with(root));
+        if !inside {
+            return deny(format!("outside --file-root {}", root.display()));
+        }
+        Ok(())
+    }
+}
+
+/// `a/./b/../c` → `a/c`, without touching the filesystem.
+fn normalize(p: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+impl Env for Guarded<'_> {
+    fn var(&self, var: &sslrequire::Var) -> Option<&[u8]> {
+        self.inner.var(var)
+    }
+    fn peer_extensions(&self, id: &[u8], numeric_only: bool) -> Vec<Vec<u8>> {
+        self.inner.peer_extensions(id, numeric_only)
+    }
+    fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, ErrorKind> {
+        self.allow(path)?;
+        sslrequire::env::read_file(path)
+    }
+    fn check_path(&self, path: &[u8]) -> Result<(), ErrorKind> {
+        self.allow(path)
+    }
+}
+
+/// The canonical `--file-root`.
+pub fn file_root(dir: &Option<std::path::PathBuf>) -> Result<Option<std::path::PathBuf>, String> {
+    dir.as_ref()
+        .map(|d| {
+            let c = std::fs::canonicalize(d).map_err(|e| {
+                format!(
+                    "error: --file-root {}: {e} (give an existing directory)",
+                    d.display()
+                )
+            })?;
+            if !c.is_dir() {
+                return Err(format!(
+                    "error: --file-root {}: not a directory",
+                    d.display()
+                ));
+            }
+            Ok(c)
+        })
+        .transpose()
+}
+
+/// The plain environment of `--var` and `--now` when no session is given:
+/// every other variable is "".
+pub fn var_map(a: &EnvArgs) -> Result<VarMap, String> {
+    let mut env = VarMap::new();
+    for (name, value) in &a.vars {
+        env.set(name, value.as_bytes())
+            .map_err(|e| format!("error: --var {name}=…: {e}"))?;
+    }
+    match a.now {
+        Some(t) => env.set_time(&t),
+        None => env.set_time(&chrono::Local::now()),
+    };
+    Ok(env)
 }

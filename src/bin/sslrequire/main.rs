@@ -1,89 +1,301 @@
-//! `sslrequire`: evaluate and check SSLRequire expressions from a terminal.
+//! `sslrequire`: evaluate, check, explain and audit SSLRequire expressions
+//! from a terminal. Exit status: 0 true / ok, 1 false, 2 error.
 
 mod args;
+mod audit;
 mod input;
+mod style;
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
+use serde_json::json;
 use sslrequire::env::SessionEnv;
-use sslrequire::{ProgramBuilder, VarMap};
+use sslrequire::{Env, Error, Program, ProgramBuilder};
 
-use args::{CheckArgs, Cli, Command, EvalArgs, VarsArgs};
+use args::{CheckArgs, Cli, Command, EvalArgs, ExplainArgs, VarsArgs};
+use style::Style;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Eval(a) => eval(a),
         Command::Check(a) => check(a),
+        Command::Explain(a) => explain(a),
+        Command::Why(a) => why(a),
+        Command::Audit(a) => audit::run(a),
         Command::Vars(a) => vars(a),
     };
     result.unwrap_or_else(|msg| {
-        eprintln!("{msg}");
+        eprintln!("{}", Style::stderr().error(&msg));
         ExitCode::from(2)
     })
 }
 
-type Outcome = Result<ExitCode, String>;
+/// A command's outcome: an exit code, or a message for stderr (exit 2).
+pub type Outcome = Result<ExitCode, String>;
 
-fn eval(a: EvalArgs) -> Outcome {
-    let mut builder = ProgramBuilder::new();
-    builder.dialect(a.common.dialect);
-    let program = builder.build(&a.expr).map_err(|e| e.to_string())?;
-    let result = if input::has_session(&a.env) {
-        let session = input::session(&a.env)?;
-        let env = SessionEnv::new(&session, input::options(&a.env, a.common.dialect));
-        program.eval(&env)
-    } else {
-        let mut env = VarMap::new();
-        for (name, value) in &a.env.vars {
-            env.set(name, value.as_bytes())
-                .map_err(|e| format!("error: --var {name}=…: {e}"))?;
-        }
-        match a.env.now {
-            Some(t) => env.set_time(&t),
-            None => env.set_time(&chrono::Local::now()),
-        };
-        program.eval(&env)
+fn builder(common: &args::Common) -> ProgramBuilder {
+    let mut b = ProgramBuilder::new();
+    b.dialect(common.dialect);
+    b
+}
+
+/// Runs `f` against the environment the flags describe.
+fn with_env<T>(
+    common: &args::Common,
+    env: &args::EnvArgs,
+    f: impl FnOnce(&dyn Env) -> T,
+) -> Result<T, String> {
+    let root = input::file_root(&common.file_root)?;
+    let guard = |inner: &dyn Env| -> T {
+        f(&input::Guarded {
+            inner,
+            root: root.as_deref(),
+        })
     };
-    // Apache denies on an evaluation error and logs it; so do we (exit 2).
-    let result = result.map_err(|e| e.to_string())?;
-    println!("{result}");
-    Ok(if result {
-        ExitCode::SUCCESS
+    if input::has_session(env) {
+        let session = input::session(env)?;
+        let session_env = SessionEnv::new(&session, input::options(&env.render, common.dialect));
+        Ok(guard(&session_env))
     } else {
-        ExitCode::from(1)
+        let map = input::var_map(env)?;
+        Ok(guard(&map))
+    }
+}
+
+fn error_json(e: &Error) -> serde_json::Value {
+    let (line, column) = e.line_col();
+    json!({
+        "code": e.code(),
+        "message": e.message(),
+        "span": [e.span().start, e.span().end],
+        "line": line,
+        "column": column,
     })
 }
 
-fn check(a: CheckArgs) -> Outcome {
-    let mut builder = ProgramBuilder::new();
-    builder.dialect(a.common.dialect);
-    let mut failed = 0;
-    for (i, expr) in a.exprs.iter().enumerate() {
-        if let Err(e) = builder.build(expr) {
-            failed += 1;
-            eprintln!("expression {} of {}:\n{e}\n", i + 1, a.exprs.len());
+fn eval(a: EvalArgs) -> Outcome {
+    let program = builder(&a.common).build(&a.expr);
+    let result = match &program {
+        Ok(p) => with_env(&a.common, &a.env, |env| p.eval(env))?,
+        Err(e) => Err(e.clone()),
+    };
+    if a.json {
+        let body = match &result {
+            Ok(r) => {
+                json!({"result": r, "expression": a.expr, "dialect": a.common.dialect.as_str()})
+            }
+            Err(e) => {
+                json!({"result": null, "expression": a.expr, "dialect": a.common.dialect.as_str(), "error": error_json(e)})
+            }
+        };
+        println!("{body}");
+    }
+    match result {
+        Ok(r) => {
+            if !a.json {
+                println!("{r}");
+            }
+            Ok(if r {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
+        // Apache denies on an evaluation error and logs it; so do we.
+        Err(e) if a.json => {
+            let _ = e;
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn check(a: CheckArgs) -> Outcome {
+    // (where, expression): `argument N` or `FILE:LINE`.
+    let inputs: Vec<(String, usize, String)> = match &a.file {
+        Some(path) => {
+            let text = input::read(path, "expression file")?;
+            text.lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                .map(|(i, l)| {
+                    (
+                        format!("{}:{}", path.display(), i + 1),
+                        i + 1,
+                        l.to_string(),
+                    )
+                })
+                .collect()
+        }
+        None => a
+            .exprs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (format!("argument {}", i + 1), 1, e.clone()))
+            .collect(),
+    };
+    let b = builder(&a.common);
+    let style = Style::stderr();
+    let mut diagnostics = Vec::new();
+    for (place, line, expr) in &inputs {
+        if let Err(e) = b.build(expr) {
+            let (l, column) = e.line_col();
+            if a.json {
+                let mut d = error_json(&e);
+                d["input"] = json!(place);
+                d["expression"] = json!(expr);
+                d["line"] = json!(line + l - 1);
+                d["column"] = json!(column);
+                diagnostics.push(d);
+            } else {
+                eprintln!(
+                    "{}:\n{}\n",
+                    style.bold(&format!("{place}:{column}")),
+                    style.diagnostic(&e.to_string())
+                );
+                diagnostics.push(json!(null));
+            }
+        }
+    }
+    let failed = diagnostics.len();
+    if a.json {
+        println!(
+            "{}",
+            json!({"checked": inputs.len(), "failed": failed, "diagnostics": diagnostics})
+        );
+        return Ok(if failed > 0 {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     if failed > 0 {
         return Err(format!(
             "{failed} of {} expressions failed to compile",
-            a.exprs.len()
+            inputs.len()
         ));
     }
+    let n = inputs.len();
     println!(
-        "ok: {} expression{} compile",
-        a.exprs.len(),
-        if a.exprs.len() == 1 { "" } else { "s" }
+        "ok: {n} expression{} compile",
+        if n == 1 { "" } else { "s" }
     );
     Ok(ExitCode::SUCCESS)
 }
 
+fn explain(a: ExplainArgs) -> Outcome {
+    let b = builder(&a.common);
+    let expr = sslrequire::ParserBuilder::new()
+        .dialect(a.common.dialect)
+        .build()
+        .parse(&a.expr)
+        .map_err(|e| e.to_string())?;
+    let program = b.compile(&expr, &a.expr).map_err(|e| e.to_string())?;
+    let style = Style::stdout();
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{}\n  {}\n",
+        style.bold("expression (fully parenthesised):"),
+        expr.to_parenthesized()
+    ));
+    out.push_str(&format!("{}\n", style.bold("variables read:")));
+    if program.vars().is_empty() {
+        out.push_str("  (none)\n");
+    }
+    for v in program.vars() {
+        out.push_str(&format!("  {v}\n"));
+    }
+    out.push_str(&format!("{}\n", style.bold("bytecode:")));
+    for line in program.listing().lines() {
+        out.push_str(&format!("  {line}\n"));
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn why(a: EvalArgs) -> Outcome {
+    let program = builder(&a.common)
+        .build(&a.expr)
+        .map_err(|e| e.to_string())?;
+    let traced = with_env(&a.common, &a.env, |env| {
+        program.eval_traced(&mut sslrequire::Machine::new(), env)
+    })?;
+    let style = Style::stdout();
+    let src = program.source();
+    let text = |s: sslrequire::Span| src.get(s.start..s.end).unwrap_or("").to_string();
+    let show = |v: &[u8]| format!("{:?}", String::from_utf8_lossy(v));
+    let mut out = String::new();
+    // The verdict first: the one line an admin needs.
+    let last = traced.steps.last();
+    match (&traced.result, last) {
+        (Ok(r), Some(step)) => out.push_str(&format!(
+            "{}: {} was {} ({})\n",
+            if *r {
+                style.green("allow")
+            } else {
+                style.red("deny")
+            },
+            text(step.span),
+            step.result,
+            step.values
+                .iter()
+                .map(|v| show(v))
+                .collect::<Vec<_>>()
+                .join(" vs ")
+        )),
+        (Ok(r), None) => out.push_str(&format!(
+            "{}: the expression is constant\n",
+            if *r {
+                style.green("allow")
+            } else {
+                style.red("deny")
+            }
+        )),
+        (Err(e), _) => out.push_str(&format!(
+            "{}: evaluation error {}: {}\n",
+            style.red("deny"),
+            e.code(),
+            e.message()
+        )),
+    }
+    out.push_str(&format!("{}\n", style.bold("tests:")));
+    for (index, span) in program.tests() {
+        match traced.steps.iter().find(|s| s.index == index) {
+            Some(step) => out.push_str(&format!(
+                "  {:<5}  {}    [{}]\n",
+                if step.result {
+                    style.green("true")
+                } else {
+                    style.red("false")
+                },
+                text(span),
+                step.values
+                    .iter()
+                    .map(|v| show(v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            None => out.push_str(&format!(
+                "  {:<5}  {}\n",
+                style.dim("skip"),
+                style.dim(&text(span))
+            )),
+        }
+    }
+    print!("{out}");
+    match traced.result {
+        Ok(true) => Ok(ExitCode::SUCCESS),
+        Ok(false) => Ok(ExitCode::from(1)),
+        Err(_) => Ok(ExitCode::from(2)),
+    }
+}
+
 fn vars(a: VarsArgs) -> Outcome {
     let session = input::session(&a.env)?;
-    let env = SessionEnv::new(&session, input::options(&a.env, a.common.dialect));
+    let env = SessionEnv::new(&session, input::options(&a.env.render, a.common.dialect));
     let vars = env.export();
     let mut out = std::io::stdout().lock();
     if a.json {
@@ -92,24 +304,31 @@ fn vars(a: VarsArgs) -> Outcome {
             .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned().into()))
             .collect();
         let _ = writeln!(out, "{}", serde_json::Value::Object(map));
-    } else {
-        // One variable per line: control bytes (the newlines of a PEM)
-        // are written as \n, \r, \t or \xHH; --json gives exact values.
-        for (k, v) in vars {
-            let mut line = k.into_bytes();
-            line.push(b'=');
-            for b in v {
-                match b {
-                    b'\n' => line.extend_from_slice(b"\\n"),
-                    b'\r' => line.extend_from_slice(b"\\r"),
-                    b'\t' => line.extend_from_slice(b"\\t"),
-                    0..=0x1f | 0x7f => line.extend_from_slice(format!("\\x{b:02X}").as_bytes()),
-                    _ => line.push(b),
-                }
+        return Ok(ExitCode::SUCCESS);
+    }
+    // One variable per line: control bytes (the newlines of a PEM) are
+    // written as \n, \r, \t or \xHH; --json gives exact values.
+    for (k, v) in vars {
+        let mut line = k.into_bytes();
+        line.push(b'=');
+        for b in v {
+            match b {
+                b'\n' => line.extend_from_slice(b"\\n"),
+                b'\r' => line.extend_from_slice(b"\\r"),
+                b'\t' => line.extend_from_slice(b"\\t"),
+                0..=0x1f | 0x7f => line.extend_from_slice(format!("\\x{b:02X}").as_bytes()),
+                _ => line.push(b),
             }
-            line.push(b'\n');
-            let _ = out.write_all(&line);
         }
+        line.push(b'\n');
+        let _ = out.write_all(&line);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Used by `audit` too.
+pub fn compile(common: &args::Common, src: &str, what: &str) -> Result<Program, String> {
+    builder(common)
+        .build(src)
+        .map_err(|e| format!("{what}:\n{e}"))
 }

@@ -1,0 +1,236 @@
+//! `audit`: evaluate every captured session of a JSON-lines file.
+//!
+//! Streaming: lines are read in chunks, each chunk is evaluated in parallel
+//! (rayon, one `Machine` per worker) and written in input order before the
+//! next chunk is read, so memory stays flat however large the input.
+
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde_json::json;
+use sslrequire::env::{EnvOptions, Session, SessionEnv};
+use sslrequire::{Machine, Program};
+
+use crate::args::AuditArgs;
+use crate::input::{self, Guarded};
+use crate::Outcome;
+
+/// Lines evaluated per parallel step.
+const CHUNK: usize = 4096;
+
+#[derive(Clone, PartialEq)]
+enum Verdict {
+    Allow,
+    Deny,
+    Error(String),
+}
+
+impl Verdict {
+    fn word(&self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Deny => "deny",
+            Verdict::Error(_) => "error",
+        }
+    }
+}
+
+struct Row {
+    line: usize,
+    id: Option<String>,
+    verdict: Verdict,
+    /// Under `--compare EXPR2`.
+    compared: Option<Verdict>,
+}
+
+struct Ctx<'a> {
+    program: &'a Program,
+    compare: Option<&'a Program>,
+    opts: EnvOptions,
+    root: Option<&'a std::path::Path>,
+}
+
+fn evaluate(ctx: &Ctx<'_>, m: &mut Machine, line: usize, text: &str) -> Row {
+    let session = match Session::from_json(text) {
+        Ok(s) => s,
+        Err(e) => {
+            let verdict = Verdict::Error(format!("line {line}: {e}"));
+            return Row {
+                line,
+                id: None,
+                compared: ctx.compare.map(|_| verdict.clone()),
+                verdict,
+            };
+        }
+    };
+    let env = SessionEnv::new(&session, ctx.opts.clone());
+    let guarded = Guarded {
+        inner: &env,
+        root: ctx.root,
+    };
+    let run = |p: &Program, m: &mut Machine| match p.eval_with(m, &guarded) {
+        Ok(true) => Verdict::Allow,
+        Ok(false) => Verdict::Deny,
+        Err(e) => Verdict::Error(format!("{}: {}", e.code(), e.message())),
+    };
+    let verdict = run(ctx.program, m);
+    let compared = ctx.compare.map(|p| run(p, m));
+    Row {
+        line,
+        id: session.id.clone(),
+        verdict,
+        compared,
+    }
+}
+
+pub fn run(a: AuditArgs) -> Outcome {
+    let program = crate::compile(&a.common, &a.expr, "EXPR")?;
+    let compare = a
+        .compare
+        .as_deref()
+        .map(|e| crate::compile(&a.common, e, "--compare EXPR2"))
+        .transpose()?;
+    let root = input::file_root(&a.common.file_root)?;
+    let mut opts = input::options(&a.render, a.common.dialect);
+    opts.now = a.now;
+    let ctx = Ctx {
+        program: &program,
+        compare: compare.as_ref(),
+        opts,
+        root: root.as_deref(),
+    };
+
+    let (mut reader, total_bytes): (Box<dyn BufRead>, Option<u64>) =
+        if a.sessions.as_os_str() == "-" {
+            (Box::new(std::io::stdin().lock()), None)
+        } else {
+            let f = std::fs::File::open(&a.sessions).map_err(|e| {
+                format!(
+                    "error: cannot read sessions file {}: {e}",
+                    a.sessions.display()
+                )
+            })?;
+            let len = f.metadata().ok().map(|m| m.len());
+            (Box::new(BufReader::with_capacity(1 << 16, f)), len)
+        };
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| format!("error: cannot start {jobs} worker threads: {e}"))?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = match total_bytes {
+            Some(n) => indicatif::ProgressBar::new(n),
+            None => indicatif::ProgressBar::new_spinner(),
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+
+    let started = Instant::now();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let (mut allow, mut deny, mut error, mut changed, mut sessions) =
+        (0usize, 0usize, 0usize, 0usize, 0usize);
+    let mut line_no = 0usize;
+    let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
+    loop {
+        chunk.clear();
+        let mut read_bytes = 0u64;
+        while chunk.len() < CHUNK {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line).map_err(|e| {
+                format!(
+                    "error: reading {} at line {}: {e}",
+                    a.sessions.display(),
+                    line_no + 1
+                )
+            })?;
+            if n == 0 {
+                break;
+            }
+            read_bytes += n as u64;
+            line_no += 1;
+            if !line.trim().is_empty() {
+                chunk.push((line_no, line));
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let rows: Vec<Row> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map_init(Machine::new, |m, (n, text)| evaluate(&ctx, m, *n, text))
+                .collect()
+        });
+        for row in rows {
+            sessions += 1;
+            match row.verdict {
+                Verdict::Allow => allow += 1,
+                Verdict::Deny => deny += 1,
+                Verdict::Error(_) => error += 1,
+            }
+            let differs = row.compared.as_ref().is_some_and(|c| *c != row.verdict);
+            changed += usize::from(differs);
+            if row.compared.is_some() && !differs {
+                continue;
+            }
+            write_row(&mut out, &row, a.json).map_err(|e| format!("error: writing output: {e}"))?;
+        }
+        if let Some(bar) = &bar {
+            bar.inc(read_bytes);
+            bar.set_message(format!("{sessions} sessions"));
+        }
+    }
+    out.flush()
+        .map_err(|e| format!("error: writing output: {e}"))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let rate = if secs > 0.0 {
+        sessions as f64 / secs
+    } else {
+        0.0
+    };
+    let mut summary = format!(
+        "audit: {sessions} sessions: {allow} allow, {deny} deny, {error} error; {secs:.3} s, {rate:.0} sessions/s"
+    );
+    if compare.is_some() {
+        summary.push_str(&format!("; {changed} verdicts differ from --compare"));
+    }
+    eprintln!("{summary}");
+    Ok(if error > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn write_row(out: &mut impl Write, row: &Row, json: bool) -> std::io::Result<()> {
+    let id = row.id.clone().unwrap_or_else(|| row.line.to_string());
+    if json {
+        let mut v = json!({"line": row.line, "id": row.id, "verdict": row.verdict.word()});
+        if let Verdict::Error(e) = &row.verdict {
+            v["error"] = json!(e);
+        }
+        if let Some(c) = &row.compared {
+            v["compare_verdict"] = json!(c.word());
+        }
+        return writeln!(out, "{v}");
+    }
+    let detail = match (&row.verdict, &row.compared) {
+        (Verdict::Error(e), _) => e.replace(['\n', '\t'], " "),
+        (_, Some(c)) => format!("was {}", c.word()),
+        _ => String::new(),
+    };
+    writeln!(out, "{id}\t{}\t{detail}", row.verdict.word())
+}
