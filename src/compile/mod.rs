@@ -321,6 +321,11 @@ impl Compiler {
                     let name = op.name.clone();
                     return Err((ErrorKind::UnaryOpUnknown { name }, op.span));
                 };
+                if matches!(u, UnaryOp::R(_)) {
+                    // -R reads the client address: list it among the
+                    // program's variables.
+                    self.slot(Var::Core(crate::env::CoreVar::REMOTE_ADDR));
+                }
                 let pure = !a.fallible() && !u.can_fail();
                 Node::Test {
                     op: Op::Unary {

@@ -205,7 +205,12 @@ pub fn run(a: AuditArgs) -> Outcome {
         "audit: {sessions} sessions: {allow} allow, {deny} deny, {error} error; {secs:.3} s, {rate:.0} sessions/s"
     );
     if compare.is_some() {
-        summary.push_str(&format!("; {changed} verdicts differ from --compare"));
+        let (noun, verb) = if changed == 1 {
+            ("verdict", "differs")
+        } else {
+            ("verdicts", "differ")
+        };
+        summary.push_str(&format!("; {changed} {noun} {verb} from --compare"));
     }
     eprintln!("{summary}");
     Ok(if error > 0 {

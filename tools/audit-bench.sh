@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# End-to-end audit throughput: sessions/s with and without client
+# certificates, release build, all cores. Usage: tools/audit-bench.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-100000}
+cargo build --release --quiet
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 - "$n" "$tmp" <<'PY'
+import json, sys
+n, tmp = int(sys.argv[1]), sys.argv[2]
+alice = json.load(open("tests/sessions/alice-tls13.json"))
+plain = {k: v for k, v in alice.items() if k not in ("client_chain", "server_chain")}
+with open(f"{tmp}/plain.jsonl", "w") as f:
+    for i in range(n):
+        plain["id"] = f"s{i}"
+        f.write(json.dumps(plain) + "\n")
+with open(f"{tmp}/certs.jsonl", "w") as f:
+    for i in range(n // 10):
+        alice["id"] = f"c{i}"
+        f.write(json.dumps(alice) + "\n")
+PY
+expr='( %{SSL_CIPHER} !~ m/^(EXP|NULL)-/ and %{SSL_CLIENT_S_DN_O} eq "Snake Oil, Ltd." and %{SSL_CLIENT_S_DN_OU} in {"Staff", "CA", "Dev"} and %{TIME_WDAY} >= 1 and %{TIME_WDAY} <= 5 and %{TIME_HOUR} >= 8 and %{TIME_HOUR} <= 20 ) or %{REMOTE_ADDR} =~ m/^192\.76\.162\.[0-9]+$/'
+for kind in plain certs; do
+  printf '%-6s ' "$kind"
+  ./target/release/sslrequire audit --sessions "$tmp/$kind.jsonl" "$expr" 2>&1 >/dev/null | tail -1
+done
