@@ -359,3 +359,60 @@ fn bad_session_inputs_name_the_field() {
         r.stderr
     );
 }
+
+#[test]
+fn ca_verifies_client_chains_like_mod_ssl() {
+    let certs = format!("{}/tests/apache-2.4.71/certs", env!("CARGO_MANIFEST_DIR"));
+    let ca = format!("{certs}/root-ca.crt");
+    let now = "2026-11-25T16:49:37Z";
+    let verify = |cert: &str, extra: &[&str]| {
+        let chain = format!("{certs}/{cert}-chain.crt");
+        let mut args = vec!["eval", "--now", now, "--client-cert", &chain, "--ca", &ca];
+        args.extend_from_slice(extra);
+        args.push(r#"%{SSL_CLIENT_VERIFY} == "SUCCESS""#);
+        run(&args)
+    };
+    let r = verify("alice", &["--verify-depth", "5"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "true\n"), "{}", r.stderr);
+    // Apache's default SSLVerifyDepth 1: alice's chain needs 2.
+    let r = verify("alice", &[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("handshake would fail (certificate chain too long)"),
+        "{}",
+        r.stderr
+    );
+    let r = verify(
+        "expired",
+        &["--verify-depth", "5", "--verify-client", "optional_no_ca"],
+    );
+    assert!(
+        r.code == 2 && r.stderr.contains("certificate has expired"),
+        "{}",
+        r.stderr
+    );
+    // optional_no_ca lets an unknown CA through as GENEROUS (no protocol
+    // given: TLS 1.2 behaviour).
+    let rogue = format!("{certs}/rogue-chain.crt");
+    let r = run(&[
+        "vars",
+        "--now",
+        now,
+        "--client-cert",
+        &rogue,
+        "--ca",
+        &ca,
+        "--verify-depth",
+        "5",
+        "--verify-client",
+        "optional_no_ca",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["SSL_CLIENT_VERIFY"], "GENEROUS");
+    // --verify-depth needs --ca.
+    let r = run(&["eval", "--verify-depth", "3", "true"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--ca"), "{}", r.stderr);
+}

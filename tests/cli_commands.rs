@@ -259,7 +259,11 @@ fn audit_reports_each_session_and_goes_on_after_bad_lines() {
     let dir = std::env::temp_dir();
     let r = run(&["audit", "--sessions", dir.to_str().unwrap(), "true"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("at line 1") && r.stderr.contains("directory"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("at line 1") && r.stderr.contains("directory"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

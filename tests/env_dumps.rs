@@ -127,3 +127,45 @@ fn tls13_dumps() {
 fn tls12_dumps() {
     compare("env-tls12", "meta-tls12.json");
 }
+
+/// SSL_CLIENT_VERIFY computed by the verifier (root CA as
+/// SSLCACertificateFile, SSLVerifyDepth 5, SSLVerifyClient optional_no_ca,
+/// as the reference run) instead of recorded, for every client.
+#[test]
+fn verify_results_computed_like_apache() {
+    use sslrequire::env::verify::{Verifier, VerifyMode};
+    let root_ca = chain("root-ca.crt")
+        .into_iter()
+        .map(|c| c.der().to_vec())
+        .collect();
+    let verifier =
+        std::sync::Arc::new(Verifier::new(root_ca, 5, VerifyMode::OptionalNoCa).unwrap());
+    let mut checked = 0;
+    for (env_dir, meta) in [("env", "meta-tls13.json"), ("env-tls12", "meta-tls12.json")] {
+        let meta = read_json(&root().join(meta));
+        for entry in std::fs::read_dir(root().join(env_dir)).unwrap() {
+            let dump = read_json(&entry.unwrap().path());
+            let cert = dump["cert"].as_str().unwrap().to_string();
+            let mut session = session(&meta, &dump, &cert);
+            session.verify = None;
+            let opts = EnvOptions {
+                verifier: Some(verifier.clone()),
+                ..EnvOptions::default()
+            };
+            let env = SessionEnv::new(&session, opts);
+            assert_eq!(env.handshake_failure(), None, "{env_dir}/{cert}");
+            let got = sslrequire::Env::var(
+                &env,
+                &sslrequire::Var::Session(sslrequire::env::SessionVar::ClientVerify),
+            );
+            let want = dump["ssl_env"]["SSL_CLIENT_VERIFY"].as_str().unwrap();
+            assert_eq!(
+                got.map(String::from_utf8_lossy).as_deref(),
+                Some(want),
+                "{env_dir}/{cert}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 18);
+}

@@ -11,6 +11,7 @@ mod session;
 #[cfg(feature = "rustls")]
 mod tls;
 mod var;
+pub mod verify;
 
 use std::borrow::Cow;
 use std::path::Path;

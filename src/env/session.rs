@@ -15,9 +15,12 @@ use chrono::{DateTime, FixedOffset};
 use elsa::FrozenMap;
 use serde::Deserialize;
 
+use std::sync::Arc;
+
 use super::cert::{Cert, CertError};
 use super::cipher;
 use super::var::*;
+use super::verify::{Outcome, Verifier};
 use super::{time_values, Env, VarMap};
 use crate::syntax::Dialect;
 
@@ -269,9 +272,13 @@ pub struct EnvOptions {
     pub dialect: Dialect,
     /// The clock when the session has no `time` (default: now, local zone).
     pub now: Option<DateTime<FixedOffset>>,
-    /// SSL_CLIENT_VERIFY when the session records none and a client
-    /// certificate was sent (e.g. from a `Verifier`).
+    /// SSL_CLIENT_VERIFY when the session records none, a client
+    /// certificate was sent and no `verifier` is given.
     pub verify: Option<String>,
+    /// Verifies client chains the session has no recorded result for, as
+    /// mod_ssl with `SSLCACertificateFile`, `SSLVerifyDepth` and
+    /// `SSLVerifyClient` would.
+    pub verifier: Option<Arc<Verifier>>,
 }
 
 /// The environment of one session: every variable computed on first read
@@ -281,6 +288,7 @@ pub struct SessionEnv<'s> {
     opts: EnvOptions,
     now: DateTime<FixedOffset>,
     memo: FrozenMap<Var, Box<[u8]>>,
+    verified: OnceCell<Option<Outcome>>,
 }
 
 impl fmt::Debug for SessionEnv<'_> {
@@ -304,6 +312,34 @@ impl<'s> SessionEnv<'s> {
             opts,
             now,
             memo: FrozenMap::new(),
+            verified: OnceCell::new(),
+        }
+    }
+
+    /// The verifier's verdict on the client chain, when there is a
+    /// verifier and the session records no result (computed once).
+    fn verification(&self) -> Option<&Outcome> {
+        self.verified
+            .get_or_init(|| {
+                let s = self.session;
+                let verifier = self.opts.verifier.as_ref()?;
+                if s.verify.is_some() {
+                    return None;
+                }
+                let chain: Vec<Vec<u8>> = s.client_chain.iter().map(|c| c.der().to_vec()).collect();
+                let tls13 = s.protocol.as_deref() == Some("TLSv1.3");
+                Some(verifier.verify(&chain, self.now.timestamp(), tls13))
+            })
+            .as_ref()
+    }
+
+    /// Why the TLS handshake of this session would fail under the
+    /// verifier (mod_ssl then never evaluates `SSLRequire`): an expired
+    /// certificate, an untrusted chain under `SSLVerifyClient optional`…
+    pub fn handshake_failure(&self) -> Option<&str> {
+        match self.verification()? {
+            Outcome::HandshakeFails(reason) => Some(reason),
+            Outcome::Verify(_) => None,
         }
     }
 
@@ -362,10 +398,15 @@ impl<'s> SessionEnv<'s> {
                     Some(format!("sslrequire/{}", env!("CARGO_PKG_VERSION")).into_bytes())
                 }
                 SessionVar::VersionLibrary => None,
-                SessionVar::ClientVerify => match (&s.verify, self.cert(Side::Client)) {
+                SessionVar::ClientVerify => match (&s.verify, self.verification()) {
                     (Some(v), _) => Some(v.clone().into_bytes()),
-                    (None, None) => Some(b"NONE".to_vec()),
-                    (None, Some(_)) => self.opts.verify.clone().map(String::into_bytes),
+                    (None, Some(Outcome::Verify(v))) => Some(v.clone().into_bytes()),
+                    // Apache would not get here; if asked anyway, say why.
+                    (None, Some(Outcome::HandshakeFails(r))) => {
+                        Some(format!("FAILED:{r}").into_bytes())
+                    }
+                    (None, None) if s.client_chain.is_empty() => Some(b"NONE".to_vec()),
+                    (None, None) => self.opts.verify.clone().map(String::into_bytes),
                 },
                 SessionVar::ClientCertRfc4523Cea => self
                     .cert(Side::Client)

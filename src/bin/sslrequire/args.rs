@@ -90,12 +90,25 @@ pub struct EnvArgs {
     pub render: RenderArgs,
 }
 
-/// How session variables are rendered.
+/// How session variables are computed.
 #[derive(Args, Debug)]
 pub struct RenderArgs {
     /// Print DNs as /C=…/O=…/CN=… (SSLOptions +LegacyDNStringFormat).
     #[arg(long)]
     pub legacy_dn: bool,
+    /// Trust anchors (PEM) to verify client chains that carry no recorded
+    /// `verify` result, as SSLCACertificateFile.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// SSLVerifyDepth: how many CA certificates above the client's may be
+    /// needed to reach a trust anchor (Apache's default: 1).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "ca")]
+    pub verify_depth: u32,
+    /// SSLVerifyClient: optional (untrusted chains fail the handshake),
+    /// optional_no_ca (they reach SSLRequire with GENEROUS or FAILED:…),
+    /// require.
+    #[arg(long, value_name = "MODE", default_value = "optional", value_parser = ["optional", "optional_no_ca", "require"], requires = "ca")]
+    pub verify_client: String,
 }
 
 #[derive(Args, Debug)]

@@ -66,6 +66,15 @@ fn evaluate(ctx: &Ctx<'_>, m: &mut Machine, line: usize, text: &str) -> Row {
         }
     };
     let env = SessionEnv::new(&session, ctx.opts.clone());
+    if let Some(reason) = env.handshake_failure() {
+        let verdict = Verdict::Error(format!("handshake would fail: {reason}"));
+        return Row {
+            line,
+            id: session.id.clone(),
+            compared: ctx.compare.map(|_| verdict.clone()),
+            verdict,
+        };
+    }
     let guarded = Guarded {
         inner: &env,
         root: ctx.root,
@@ -93,7 +102,7 @@ pub fn run(a: AuditArgs) -> Outcome {
         .map(|e| crate::compile(&a.common, e, "--compare EXPR2"))
         .transpose()?;
     let root = input::file_root(&a.common.file_root)?;
-    let mut opts = input::options(&a.render, a.common.dialect);
+    let mut opts = input::options(&a.render, a.common.dialect)?;
     opts.now = a.now;
     let ctx = Ctx {
         program: &program,

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use sslrequire::env::cert::Cert;
+use sslrequire::env::verify::{Verifier, VerifyMode};
 use sslrequire::env::{EnvOptions, LazyCert, Session};
 use sslrequire::{Dialect, Env, ErrorKind, VarMap};
 
@@ -66,13 +67,39 @@ pub fn session(a: &EnvArgs) -> Result<Session, String> {
     Ok(s)
 }
 
-/// Rendering options.
-pub fn options(a: &RenderArgs, dialect: Dialect) -> EnvOptions {
-    EnvOptions {
+/// How variables are computed: DN format, and the verifier of `--ca`.
+pub fn options(a: &RenderArgs, dialect: Dialect) -> Result<EnvOptions, String> {
+    let verifier = match &a.ca {
+        None => None,
+        Some(path) => {
+            let pem = read(path, "CA file")?;
+            let anchors = Cert::from_pem_chain(&pem)
+                .map_err(|e| format!("error: --ca {}: {e}", path.display()))?;
+            let mode = match a.verify_client.as_str() {
+                "optional_no_ca" => VerifyMode::OptionalNoCa,
+                "require" => VerifyMode::Require,
+                _ => VerifyMode::Optional,
+            };
+            let ders = anchors.iter().map(|c| c.der().to_vec()).collect();
+            let v = Verifier::new(ders, a.verify_depth, mode)
+                .map_err(|e| format!("error: --ca {}: {e}", path.display()))?;
+            Some(std::sync::Arc::new(v))
+        }
+    };
+    Ok(EnvOptions {
         legacy_dn: a.legacy_dn,
         dialect,
+        verifier,
         ..EnvOptions::default()
-    }
+    })
+}
+
+/// The error for a session whose TLS handshake would have failed.
+pub fn handshake_error(reason: &str) -> String {
+    format!(
+        "error: the TLS handshake would fail ({reason}), so Apache would never evaluate SSLRequire for this session; \
+         check --ca, --verify-depth and --verify-client"
+    )
 }
 
 /// The `--file-root` policy around an environment: `file()`, `filesize()`

@@ -57,7 +57,10 @@ fn with_env<T>(
     };
     if input::has_session(env) {
         let session = input::session(env)?;
-        let session_env = SessionEnv::new(&session, input::options(&env.render, common.dialect));
+        let session_env = SessionEnv::new(&session, input::options(&env.render, common.dialect)?);
+        if let Some(reason) = session_env.handshake_failure() {
+            return Err(input::handshake_error(reason));
+        }
         Ok(guard(&session_env))
     } else {
         let map = input::var_map(env)?;
@@ -295,7 +298,13 @@ fn why(a: EvalArgs) -> Outcome {
 
 fn vars(a: VarsArgs) -> Outcome {
     let session = input::session(&a.env)?;
-    let env = SessionEnv::new(&session, input::options(&a.env.render, a.common.dialect));
+    let env = SessionEnv::new(&session, input::options(&a.env.render, a.common.dialect)?);
+    if let Some(reason) = env.handshake_failure() {
+        eprintln!(
+            "warning: {}",
+            input::handshake_error(reason).trim_start_matches("error: ")
+        );
+    }
     let vars = env.export();
     let mut out = std::io::stdout().lock();
     if a.json {
