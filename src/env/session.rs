@@ -7,6 +7,7 @@
 //! computing each variable only when an expression reads it and parsing a
 //! certificate only when one of its variables is read.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -89,6 +90,11 @@ impl LazyCert {
     /// The DER bytes.
     pub fn der(&self) -> &[u8] {
         &self.der
+    }
+
+    /// Whether the certificate has been parsed yet.
+    pub fn is_parsed(&self) -> bool {
+        self.parsed.get().is_some()
     }
 
     /// The parsed certificate (parsed on the first call).
@@ -358,10 +364,13 @@ impl<'s> SessionEnv<'s> {
     }
 
     /// Computes a variable (None: unset).
-    fn compute(&self, var: &Var) -> Option<Vec<u8>> {
-        let s = self.session;
-        let text = |v: &Option<String>| v.as_ref().map(|x| x.clone().into_bytes());
-        let flag = |b: bool| (if b { "true" } else { "false" }).as_bytes().to_vec();
+    fn compute(&self, var: &Var) -> Option<Cow<'s, [u8]>> {
+        let s: &'s Session = self.session;
+        // Session fields and constants are borrowed; only computed values
+        // are allocated (and kept in the memo).
+        let text = |v: &'s Option<String>| v.as_deref().map(|x| Cow::Borrowed(x.as_bytes()));
+        let word = |w: &'static str| Some(Cow::Borrowed(w.as_bytes()));
+        let owned = |v: String| Cow::Owned(v.into_bytes());
         match var {
             Var::Core(c) => {
                 if let Some(t) = c.as_time() {
@@ -369,52 +378,50 @@ impl<'s> SessionEnv<'s> {
                     return values
                         .into_iter()
                         .find(|(k, _)| *k == t)
-                        .map(|(_, v)| v.into_bytes());
+                        .map(|(_, v)| owned(v));
                 }
-                (c.name() == "HTTPS").then(|| b"on".to_vec())
+                if c.name() == "HTTPS" {
+                    return word("on");
+                }
+                None
             }
             Var::Session(v) => match v {
                 SessionVar::Protocol => text(&s.protocol),
                 SessionVar::SessionId => text(&s.session_id),
                 SessionVar::SessionResumed => s
                     .resumed
-                    .map(|r| (if r { "Resumed" } else { "Initial" }).as_bytes().to_vec()),
+                    .and_then(|r| word(if r { "Resumed" } else { "Initial" })),
                 SessionVar::Cipher => text(&s.cipher),
-                SessionVar::CipherExport => s.cipher_bits.map(|b| flag(b < 56)),
-                SessionVar::CipherUseKeySize => s.cipher_bits.map(|b| b.to_string().into_bytes()),
-                SessionVar::CipherAlgKeySize => {
-                    s.cipher_alg_bits.map(|b| b.to_string().into_bytes())
-                }
-                SessionVar::CompressMethod => Some(
-                    s.compression
-                        .clone()
-                        .unwrap_or_else(|| "NULL".into())
-                        .into_bytes(),
-                ),
+                SessionVar::CipherExport => s
+                    .cipher_bits
+                    .and_then(|b| word(if b < 56 { "true" } else { "false" })),
+                SessionVar::CipherUseKeySize => s.cipher_bits.map(|b| owned(b.to_string())),
+                SessionVar::CipherAlgKeySize => s.cipher_alg_bits.map(|b| owned(b.to_string())),
+                SessionVar::CompressMethod => text(&s.compression).or_else(|| word("NULL")),
                 SessionVar::TlsSni => text(&s.sni),
-                SessionVar::SecureReneg => s.secure_reneg.map(flag),
+                SessionVar::SecureReneg => s
+                    .secure_reneg
+                    .and_then(|b| word(if b { "true" } else { "false" })),
                 SessionVar::SrpUser | SessionVar::SrpUserInfo => None,
                 SessionVar::VersionInterface => {
-                    Some(format!("sslrequire/{}", env!("CARGO_PKG_VERSION")).into_bytes())
+                    word(concat!("sslrequire/", env!("CARGO_PKG_VERSION")))
                 }
                 SessionVar::VersionLibrary => None,
                 SessionVar::ClientVerify => match (&s.verify, self.verification()) {
-                    (Some(v), _) => Some(v.clone().into_bytes()),
-                    (None, Some(Outcome::Verify(v))) => Some(v.clone().into_bytes()),
+                    (Some(v), _) => Some(Cow::Borrowed(v.as_bytes())),
+                    (None, Some(Outcome::Verify(v))) => Some(owned(v.clone())),
                     // Apache would not get here; if asked anyway, say why.
-                    (None, Some(Outcome::HandshakeFails(r))) => {
-                        Some(format!("FAILED:{r}").into_bytes())
-                    }
-                    (None, None) if s.client_chain.is_empty() => Some(b"NONE".to_vec()),
-                    (None, None) => self.opts.verify.clone().map(String::into_bytes),
+                    (None, Some(Outcome::HandshakeFails(r))) => Some(owned(format!("FAILED:{r}"))),
+                    (None, None) if s.client_chain.is_empty() => word("NONE"),
+                    (None, None) => self.opts.verify.clone().map(owned),
                 },
-                SessionVar::ClientCertRfc4523Cea => self
-                    .cert(Side::Client)
-                    .map(|c| c.rfc4523_cea().into_bytes()),
+                SessionVar::ClientCertRfc4523Cea => {
+                    self.cert(Side::Client).map(|c| owned(c.rfc4523_cea()))
+                }
             },
             Var::Cert(side, cv) => {
                 let cert = self.cert(*side)?;
-                Some(match *cv {
+                Some(Cow::Owned(match *cv {
                     CertVar::MVersion => cert.m_version().into_bytes(),
                     CertVar::MSerial => cert.m_serial().into_bytes(),
                     CertVar::VStart => cert.v_start().into_bytes(),
@@ -435,11 +442,11 @@ impl<'s> SessionEnv<'s> {
                     CertVar::ASig => cert.a_sig().into_bytes(),
                     CertVar::AKey => cert.a_key().into_bytes(),
                     CertVar::Cert => cert.pem().into_bytes(),
-                })
+                }))
             }
             Var::ClientCertChain(n) => {
                 let c = s.client_chain.get(*n as usize + 1)?.get().ok()?;
-                Some(c.pem().into_bytes())
+                Some(Cow::Owned(c.pem().into_bytes()))
             }
             Var::Lookup(..) => None,
         }
@@ -508,8 +515,10 @@ impl Env for SessionEnv<'_> {
         if let Some(v) = self.memo.get(var) {
             return Some(v);
         }
-        let value = self.compute(var)?;
-        Some(self.memo.insert(var.clone(), value.into_boxed_slice()))
+        match self.compute(var)? {
+            Cow::Borrowed(b) => Some(b),
+            Cow::Owned(v) => Some(self.memo.insert(var.clone(), v.into_boxed_slice())),
+        }
     }
 
     fn peer_extensions(&self, id: &[u8], numeric_only: bool) -> Vec<Vec<u8>> {
@@ -517,5 +526,57 @@ impl Env for SessionEnv<'_> {
             Some(c) => c.extension_values(&String::from_utf8_lossy(id), numeric_only),
             None => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Program;
+
+    fn alice() -> Vec<u8> {
+        let pem = include_str!("../../tests/apache-2.4.71/certs/alice.crt");
+        Cert::from_pem_chain(pem).unwrap()[0].der().to_vec()
+    }
+
+    #[test]
+    fn certificates_are_parsed_only_when_read() {
+        let session = Session {
+            protocol: Some("TLSv1.3".into()),
+            client_chain: vec![LazyCert::from_der(alice())],
+            ..Session::default()
+        };
+        let env = SessionEnv::new(&session, EnvOptions::default());
+        assert!(Program::new(r#"%{SSL_PROTOCOL} == "TLSv1.3""#)
+            .unwrap()
+            .eval(&env)
+            .unwrap());
+        assert!(!session.client_chain[0].is_parsed());
+        assert!(Program::new(r#"%{SSL_CLIENT_S_DN_UID} == "alice""#)
+            .unwrap()
+            .eval(&env)
+            .unwrap());
+        assert!(session.client_chain[0].is_parsed());
+    }
+
+    #[test]
+    fn a_certificate_that_does_not_parse_reads_as_absent() {
+        let session = Session {
+            client_chain: vec![LazyCert::from_der(vec![0x30, 0x03, 1, 2])],
+            ..Session::default()
+        };
+        let env = SessionEnv::new(&session, EnvOptions::default());
+        assert!(Program::new(r#"%{SSL_CLIENT_S_DN_CN} == """#)
+            .unwrap()
+            .eval(&env)
+            .unwrap());
+    }
+
+    #[test]
+    fn protocol_spellings() {
+        for p in ["TLSv1.3", "TLSv1_3", "tls13", "TLS 1.3"] {
+            assert_eq!(normalize_protocol(p).as_deref(), Some("TLSv1.3"), "{p}");
+        }
+        assert_eq!(normalize_protocol("TLSv9"), None);
     }
 }
