@@ -13,6 +13,11 @@
 //!   turned into sets, `&&`/`||` into jumps, constants folded.
 //! * [`vm`] runs a program against an [`Env`] (the SSL variable
 //!   environment), reusing a [`Machine`]'s scratch space.
+//! * [`env`](mod@env) builds that environment as mod_ssl does: [`VarMap`] for
+//!   values given by name, and [`env::SessionEnv`] over a captured or
+//!   negotiated [`env::Session`] (certificate chains, protocol, cipher,
+//!   clock), with client-chain verification ([`env::verify`]) and, with the
+//!   `rustls` feature, [`env::session_from_rustls`].
 //! * [`reparse`] evaluates from source text on every call, as Apache does
 //!   for `.htaccess`, with a bounded cache.
 //!
