@@ -96,6 +96,7 @@ impl ProgramBuilder {
             poison: c.poison,
             source,
             dialect: self.dialect,
+            id: next_program_id(),
         })
     }
 }
@@ -282,7 +283,7 @@ impl Compiler {
                 negated,
             } => {
                 let a = self.word(lhs)?;
-                let re = regex::Regex::new(&regex.pattern, regex.icase, self.dialect).map_err(
+                let re = regex::Regex::shared(&regex.pattern, regex.icase, self.dialect).map_err(
                     |(message, at)| {
                         let start = (regex.span.start + at).min(regex.span.end);
                         (
@@ -297,7 +298,7 @@ impl Compiler {
                 }
                 let pure = !a.fallible() && !captures;
                 let id = RegexId(self.regexes.len() as u32);
-                self.regexes.push(Arc::new(re));
+                self.regexes.push(re);
                 let op = Op::Match {
                     a: self.operand(a),
                     re: id,
@@ -658,6 +659,16 @@ fn syntax_escape_error(text: &str) -> ErrorKind {
         Err(k) => k,
         Ok(_) => ErrorKind::EscapeBad,
     }
+}
+
+/// A process-unique id for each compiled program (so a [`Slots`]
+/// environment knows which program's slots it holds).
+///
+/// [`Slots`]: crate::env::Slots
+fn next_program_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// mod_ssl's `strcmplex`: the longer string is greater; at equal length the

@@ -153,6 +153,8 @@ pub struct Program {
     /// mod_ssl 2.2's sticky scanner error: every evaluation fails.
     pub(crate) poison: Option<(String, Span)>,
     pub(crate) source: Arc<str>,
+    /// Process-unique id (see `env::Slots`).
+    pub(crate) id: u64,
     pub(crate) dialect: Dialect,
 }
 
@@ -167,8 +169,16 @@ impl Program {
         self.dialect
     }
 
-    /// The variables the program reads, in order of first use. An
-    /// environment needs to provide only these.
+    /// A process-unique id of this compiled program: [`Env::var_in`]
+    /// receives it with each variable slot.
+    ///
+    /// [`Env::var_in`]: crate::Env::var_in
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The variables the program reads, in order of first use (slot i is
+    /// `vars()[i]`). An environment needs to provide only these.
     pub fn vars(&self) -> &[Var] {
         &self.vars
     }

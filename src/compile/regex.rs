@@ -13,7 +13,10 @@
 //! So no pattern is silently evaluated differently from Apache: it either
 //! runs in an engine that agrees, or in PCRE2.
 
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+
 use regex::bytes::{CaptureLocations, Regex as Fast, RegexBuilder};
+use rustc_hash::FxHashMap;
 
 use super::pcre;
 use crate::syntax::Dialect;
@@ -80,6 +83,33 @@ impl Regex {
         })
     }
 
+    /// [`Regex::new`] through a process-wide cache: programs that use the
+    /// same pattern (10 000 policies of a multi-tenant proxy, a reparsed
+    /// `.htaccess`) share one compiled regex. Entries are weak, so a regex
+    /// no program uses any more is freed.
+    pub(crate) fn shared(
+        pattern: &str,
+        icase: bool,
+        dialect: Dialect,
+    ) -> Result<Arc<Regex>, (String, usize)> {
+        type Key = (Box<str>, bool, Dialect);
+        static CACHE: OnceLock<Mutex<FxHashMap<Key, Weak<Regex>>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        let key: Key = (pattern.into(), icase, dialect);
+        if let Some(re) = lock(cache).get(&key).and_then(Weak::upgrade) {
+            return Ok(re);
+        }
+        // Compile outside the lock; errors are not cached (they are rare and
+        // reported once per directive).
+        let re = Arc::new(Regex::new(pattern, icase, dialect)?);
+        let mut map = lock(cache);
+        if map.len() >= 1024 && map.len().is_power_of_two() {
+            map.retain(|_, w| w.strong_count() > 0);
+        }
+        map.insert(key, Arc::downgrade(&re));
+        Ok(re)
+    }
+
     /// The number of capture groups (not counting `$0`).
     pub(crate) fn groups(&self) -> u32 {
         self.groups
@@ -133,6 +163,11 @@ impl Regex {
             Engine::Pcre(code) => code.search(subject, groups),
         }
     }
+}
+
+/// The cache's lock; a panic elsewhere cannot leave the map inconsistent.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Whether `pattern` must run in PCRE2 because the `regex` crate would read
@@ -290,6 +325,15 @@ mod tests {
         assert!(re("b", true).is_match(b"ABC"));
         assert!(!re("é", true).is_match("É".as_bytes()));
         assert!(re("^é$", false).is_match("é".as_bytes()));
+    }
+
+    #[test]
+    fn shared_regexes_are_shared() {
+        let a = Regex::shared("^shared-x$", true, Dialect::V24).unwrap();
+        let b = Regex::shared("^shared-x$", true, Dialect::V24).unwrap();
+        let c = Regex::shared("^shared-x$", false, Dialect::V24).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
     }
 
     #[test]

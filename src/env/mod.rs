@@ -8,6 +8,7 @@
 pub mod cert;
 pub mod cipher;
 mod session;
+mod slots;
 #[cfg(feature = "rustls")]
 mod tls;
 mod var;
@@ -21,6 +22,7 @@ use rustc_hash::FxHashMap;
 use crate::error::ErrorKind;
 use crate::syntax::Dialect;
 pub use session::{EnvOptions, LazyCert, Session, SessionEnv, SessionError};
+pub use slots::{Layout, Slots};
 #[cfg(feature = "rustls")]
 pub use tls::{session_from_rustls, ClientAuth};
 pub use var::*;
@@ -36,6 +38,15 @@ pub const MAX_FILE_SIZE: u64 = 10 << 20;
 pub trait Env {
     /// The value of `var`.
     fn var(&self, var: &Var) -> Option<&[u8]>;
+
+    /// The value of `var`, which is slot `slot` of program `program` (see
+    /// [`Program::vars`](crate::Program::vars)). The virtual machine reads
+    /// variables through this; an environment prepared for one program
+    /// ([`Slots`]) answers by index. The default is [`Env::var`].
+    fn var_in(&self, program: u64, slot: u32, var: &Var) -> Option<&[u8]> {
+        let _ = (program, slot);
+        self.var(var)
+    }
 
     /// The values of the client certificate's extensions with this id, one
     /// per extension instance, as OpenSSL prints them (2.4 `PeerExtList`:
@@ -70,6 +81,9 @@ pub trait Env {
 impl<E: Env + ?Sized> Env for &E {
     fn var(&self, var: &Var) -> Option<&[u8]> {
         (**self).var(var)
+    }
+    fn var_in(&self, program: u64, slot: u32, var: &Var) -> Option<&[u8]> {
+        (**self).var_in(program, slot, var)
     }
     fn peer_extensions(&self, id: &[u8], numeric_only: bool) -> Vec<Vec<u8>> {
         (**self).peer_extensions(id, numeric_only)
@@ -161,6 +175,29 @@ where
     ]
 }
 
+/// The variable a caller means by `name` when supplying a value: any
+/// variable Apache 2.4 provides (same name rules as `%{NAME}`), a request
+/// table entry as `func:name`, or 2.2's `HTTP:x` / `ENV:x`.
+///
+/// # Errors
+/// A name no expression could read (unknown, or an `SSL_*` name mod_ssl
+/// never provides), with a hint.
+pub fn input_var(name: &str) -> Result<Var, String> {
+    if let Some(var) = table_entry(name) {
+        return Ok(var);
+    }
+    match resolve(name, Dialect::V24) {
+        Resolved::Var(v) => Ok(v),
+        _ => match resolve(name, Dialect::V22) {
+            Resolved::Var(v @ Var::Lookup(..)) => Ok(v),
+            _ => Err(format!(
+                "`{name}` is not a variable Apache provides (check its spelling and case: \
+                 DN components such as _CN are case-sensitive)"
+            )),
+        },
+    }
+}
+
 /// `http:User-Agent` → the request-header table entry `User-Agent`.
 fn table_entry(name: &str) -> Option<Var> {
     let (func, entry) = name.split_once(':')?;
@@ -208,23 +245,7 @@ impl VarMap {
     /// A name that no expression could read: unknown to Apache, or an
     /// `SSL_*` name mod_ssl never provides (which always reads as `""`).
     pub fn set(&mut self, name: &str, value: impl Into<Vec<u8>>) -> Result<&mut VarMap, String> {
-        if let Some(var) = table_entry(name) {
-            self.values.insert(var, value.into());
-            return Ok(self);
-        }
-        let var = match resolve(name, Dialect::V24) {
-            Resolved::Var(v) => v,
-            _ => match resolve(name, Dialect::V22) {
-                Resolved::Var(v @ Var::Lookup(..)) => v,
-                _ => {
-                    return Err(format!(
-                        "`{name}` is not a variable Apache provides (check its spelling and case: \
-                         DN components such as _CN are case-sensitive)"
-                    ))
-                }
-            },
-        };
-        self.values.insert(var, value.into());
+        self.values.insert(input_var(name)?, value.into());
         Ok(self)
     }
 

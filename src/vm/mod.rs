@@ -314,7 +314,10 @@ impl Program {
     ) -> Result<Val<'a>, Error> {
         Ok(match o {
             Operand::Const(c) => Val::Slice(&self.consts[c.0 as usize]),
-            Operand::Var(v) => Val::Slice(cstr(env.var(&self.vars[v.0 as usize]).unwrap_or(b""))),
+            Operand::Var(v) => Val::Slice(cstr(
+                env.var_in(self.id, v.0, &self.vars[v.0 as usize])
+                    .unwrap_or(b""),
+            )),
             Operand::Backref(n) => {
                 let start = m.scratch.len();
                 push_backref(m, n);
@@ -339,7 +342,10 @@ impl Program {
         match w {
             WordCode::Const(c) => m.scratch.extend_from_slice(&self.consts[c.0 as usize]),
             WordCode::Var(v) => {
-                let value = cstr(env.var(&self.vars[v.0 as usize]).unwrap_or(b""));
+                let value = cstr(
+                    env.var_in(self.id, v.0, &self.vars[v.0 as usize])
+                        .unwrap_or(b""),
+                );
                 m.scratch.extend_from_slice(value);
             }
             WordCode::Backref(n) => push_backref(m, *n),
