@@ -180,8 +180,15 @@ struct Compiler {
 }
 
 /// A C string: everything up to the first NUL.
+#[inline]
 pub(crate) fn cstr(b: &[u8]) -> &[u8] {
-    match memchr::memchr(0, b) {
+    // Most values are short: a plain scan beats memchr's set-up there.
+    let nul = if b.len() <= 32 {
+        b.iter().position(|&c| c == 0)
+    } else {
+        memchr::memchr(0, b)
+    };
+    match nul {
         Some(i) => &b[..i],
         None => b,
     }
@@ -265,10 +272,9 @@ impl Compiler {
                     return Ok(Node::Const(compare(*op, x, y)));
                 }
                 let pure = !a.fallible() && !b.fallible();
-                let op = Op::Cmp {
-                    op: *op,
-                    a: self.operand(a),
-                    b: self.operand(b),
+                let op = match (self.operand(a), self.operand(b)) {
+                    (Operand::Var(var), Operand::Const(k)) => Op::CmpVarConst { op: *op, var, k },
+                    (a, b) => Op::Cmp { op: *op, a, b },
                 };
                 Node::Test {
                     op,
@@ -686,6 +692,7 @@ pub fn strcmplex(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 }
 
 /// A comparison as SSLRequire does it (every spelling, both dialects).
+#[inline]
 pub(crate) fn compare(op: CmpOp, a: &[u8], b: &[u8]) -> bool {
     use std::cmp::Ordering::*;
     match op {

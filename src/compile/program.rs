@@ -46,6 +46,8 @@ pub(crate) enum Op {
     Bool(bool),
     /// flag = a <op> b (length-first, signed bytes).
     Cmp { op: CmpOp, a: Operand, b: Operand },
+    /// flag = var <op> constant: the common case, without operand dispatch.
+    CmpVarConst { op: CmpOp, var: VarSlot, k: ConstId },
     /// flag = a ∈ list.
     In { a: Operand, list: ListId },
     /// flag = a ∈ PeerExtList(arg) / OID(arg).
@@ -247,7 +249,14 @@ impl Program {
             let mut line = format!("{pc:04}  ");
             match *op {
                 Op::Bool(b) => line.push_str(if b { "true" } else { "false" }),
-                Op::Cmp { op, a, b } => {
+                Op::Cmp { .. } | Op::CmpVarConst { .. } => {
+                    let (op, a, b) = match *op {
+                        Op::Cmp { op, a, b } => (op, a, b),
+                        Op::CmpVarConst { op, var, k } => {
+                            (op, Operand::Var(var), Operand::Const(k))
+                        }
+                        _ => unreachable!("matched above"),
+                    };
                     let name = match op {
                         CmpOp::Eq => "cmp.eq ",
                         CmpOp::Ne => "cmp.ne ",

@@ -81,6 +81,7 @@ impl Env for Slots<'_> {
         self.values[slot]
     }
 
+    #[inline]
     fn var_in(&self, program: u64, slot: u32, var: &Var) -> Option<&[u8]> {
         if program == self.program.id() {
             return self.values.get(slot as usize).copied().flatten();

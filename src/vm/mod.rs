@@ -39,10 +39,6 @@ impl Machine {
     }
 }
 
-/// Called after each test op with its program counter, the operand values
-/// it examined and its result (the hook a step-by-step explanation uses).
-pub(crate) type Trace<'t> = dyn FnMut(usize, &[&[u8]], bool) + 't;
-
 /// One test that ran, from [`Program::eval_traced`].
 #[derive(Clone, Debug)]
 pub struct Step {
@@ -74,6 +70,7 @@ enum Val<'a> {
 }
 
 impl<'a> Val<'a> {
+    #[inline]
     fn get<'b>(self, scratch: &'b [u8]) -> &'b [u8]
     where
         'a: 'b,
@@ -159,11 +156,12 @@ impl Program {
 
     /// Runs the program, calling `trace(pc, operands, flag)` after each test
     /// op with the operand values it compared.
-    pub(crate) fn run<E: Env + ?Sized>(
+    #[inline]
+    pub(crate) fn run<E: Env + ?Sized, T: FnMut(usize, &[&[u8]], bool)>(
         &self,
         m: &mut Machine,
         env: &E,
-        trace: &mut Trace<'_>,
+        trace: &mut T,
     ) -> Result<bool, Error> {
         if let Some((message, span)) = &self.poison {
             return Err(self.error(
@@ -195,6 +193,15 @@ impl Program {
                         pc = t as usize;
                         continue;
                     }
+                }
+                Op::CmpVarConst { op, var, k } => {
+                    let x = cstr(
+                        env.var_in(self.id, var.0, &self.vars[var.0 as usize])
+                            .unwrap_or(b""),
+                    );
+                    let y = &*self.consts[k.0 as usize];
+                    flag = compare(op, x, y);
+                    trace(pc, &[x, y], flag);
                 }
                 Op::Cmp { op, a, b } => {
                     m.scratch.clear();
@@ -305,6 +312,7 @@ impl Program {
 
     /// Makes an operand's bytes available: constants and variables are
     /// borrowed, computed words are written to the scratch buffer.
+    #[inline]
     fn load<'a, E: Env + ?Sized>(
         &'a self,
         o: Operand,
