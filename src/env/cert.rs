@@ -1484,30 +1484,50 @@ fn check_oid(c: &[u8]) -> Result<(), String> {
 
 /// Dotted text of OID content octets (`OBJ_obj2txt(…, 1)`, any arc size).
 fn oid_to_dotted(c: &[u8]) -> String {
-    let mut s = String::new();
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(c.len() * 3);
     let mut first = true;
-    let mut cur = BigNat::default();
-    for &b in c {
-        cur.mul_add(128, u32::from(b & 0x7f));
+    let mut start = 0;
+    for (i, &b) in c.iter().enumerate() {
         if b & 0x80 != 0 {
             continue;
         }
+        let arc = &c[start..=i];
+        start = i + 1;
+        // Arcs of up to 8 base-128 digits fit a u64: the common case, done
+        // without the big-number path.
+        if arc.len() <= 8 {
+            let mut v = arc
+                .iter()
+                .fold(0u64, |v, &d| (v << 7) | u64::from(d & 0x7f));
+            if first {
+                first = false;
+                let (head, sub) = match v {
+                    0..=39 => ("0.", 0),
+                    40..=79 => ("1.", 40),
+                    _ => ("2.", 80),
+                };
+                s.push_str(head);
+                v -= sub;
+            } else {
+                s.push('.');
+            }
+            let _ = write!(s, "{v}");
+            continue;
+        }
+        let mut cur = BigNat::default();
+        for &d in arc {
+            cur.mul_add(128, u32::from(d & 0x7f));
+        }
         if first {
             first = false;
-            if cur.lt_small(40) {
-                s.push_str("0.");
-            } else if cur.lt_small(80) {
-                s.push_str("1.");
-                cur.sub_small(40);
-            } else {
-                s.push_str("2.");
-                cur.sub_small(80);
-            }
+            // Over 56 bits: the first arc is 2 (80 + a big number).
+            s.push_str("2.");
+            cur.sub_small(80);
         } else {
             s.push('.');
         }
         s.push_str(&cur.to_decimal());
-        cur = BigNat::default();
     }
     s
 }
