@@ -431,7 +431,12 @@ fn scale(c: &mut Criterion) {
     let mut g = c.benchmark_group("scale");
     g.sample_size(10);
     g.bench_function("compile-10000-policies", |b| {
-        b.iter(|| policies.iter().map(|s| Program::new(s).unwrap()).collect::<Vec<_>>())
+        b.iter(|| {
+            policies
+                .iter()
+                .map(|s| Program::new(s).unwrap())
+                .collect::<Vec<_>>()
+        })
     });
     let mut m = Machine::new();
     let mut i = 0;
