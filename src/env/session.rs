@@ -387,6 +387,11 @@ impl<'s> SessionEnv<'s> {
             }
             Var::Session(v) => match v {
                 SessionVar::Protocol => text(&s.protocol),
+                // Uppercase hex in mod_ssl 2.2 (and 2.4.0–2.4.4), lowercase since.
+                SessionVar::SessionId if self.opts.dialect == Dialect::V22 => s
+                    .session_id
+                    .as_ref()
+                    .map(|id| owned(id.to_ascii_uppercase())),
                 SessionVar::SessionId => text(&s.session_id),
                 SessionVar::SessionResumed => s
                     .resumed
@@ -570,6 +575,25 @@ mod tests {
             .unwrap()
             .eval(&env)
             .unwrap());
+    }
+
+    #[test]
+    fn dialect_22_formats() {
+        let session = Session {
+            session_id: Some("0a1b".into()),
+            client_chain: vec![LazyCert::from_der(alice())],
+            ..Session::default()
+        };
+        let opts = EnvOptions {
+            dialect: Dialect::V22,
+            ..EnvOptions::default()
+        };
+        let env = SessionEnv::new(&session, opts);
+        let p = crate::ProgramBuilder::new()
+            .dialect(Dialect::V22)
+            .build(r#"%{SSL_SESSION_ID} eq "0A1B" and %{SSL_CLIENT_S_DN} eq "/C=US/ST=California/L=San Francisco/O=Snake Oil, Ltd./OU=Engineering/OU=Security/CN=Alice Example/emailAddress=alice@example.com/UID=alice""#)
+            .unwrap();
+        assert!(p.eval(&env).unwrap());
     }
 
     #[test]
