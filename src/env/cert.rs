@@ -121,7 +121,7 @@ fn malformed(field: &'static str, reason: impl Into<String>) -> CertError {
 
 impl DnAttr {
     /// All attributes, in mod_ssl's table order.
-    pub const ALL: [DnAttr; 13] = [
+    pub const ALL: [DnAttr; 14] = [
         DnAttr::C,
         DnAttr::ST,
         DnAttr::L,
@@ -135,6 +135,7 @@ impl DnAttr {
         DnAttr::D,
         DnAttr::UID,
         DnAttr::Email,
+        DnAttr::SerialNumber,
     ];
 
     /// The `<c>` of `SSL_*_S_DN_<c>` (case-sensitive in mod_ssl).
@@ -153,6 +154,7 @@ impl DnAttr {
             DnAttr::D => "D",
             DnAttr::UID => "UID",
             DnAttr::Email => "Email",
+            DnAttr::SerialNumber => "SerialNumber",
         }
     }
 
@@ -172,6 +174,7 @@ impl DnAttr {
             DnAttr::D => "2.5.4.13",
             DnAttr::UID => "0.9.2342.19200300.100.1.1",
             DnAttr::Email => "1.2.840.113549.1.9.1",
+            DnAttr::SerialNumber => "2.5.4.5",
         }
     }
 }

@@ -51,10 +51,11 @@ pub fn session_from_rustls(
     }
     s.sni = conn.server_name().map(str::to_string);
     s.resumed = conn.handshake_kind().map(|k| k == HandshakeKind::Resumed);
-    // rustls never compresses and always supports secure renegotiation
-    // (it refuses renegotiation altogether).
+    // rustls never compresses. SSL_SECURE_RENEG depends on whether the
+    // client sent the renegotiation_info extension (Apache reports `false`
+    // for a TLS 1.3-only client that does not), which rustls does not
+    // expose: it stays unset rather than guessed.
     s.compression = Some("NULL".into());
-    s.secure_reneg = Some(true);
     if let Some(certs) = conn.peer_certificates() {
         s.client_chain = certs
             .iter()

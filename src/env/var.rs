@@ -58,6 +58,8 @@ pub enum DnAttr {
     UID,
     /// `Email` pkcs9 emailAddress.
     Email,
+    /// `SerialNumber` serialNumber (2.5.4.5), which Apache 2.4.71 exports.
+    SerialNumber,
 }
 
 impl DnAttr {
@@ -86,6 +88,7 @@ const DN_ATTRS: &[(&str, DnAttr)] = &[
     ("D", DnAttr::D),
     ("UID", DnAttr::UID),
     ("Email", DnAttr::Email),
+    ("SerialNumber", DnAttr::SerialNumber),
 ];
 
 /// subjectAltName entry types (`SAN_Email_n`, `SAN_DNS_n`,

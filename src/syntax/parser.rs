@@ -455,7 +455,8 @@ fn describe(rules: &[Rule]) -> String {
                 "a list ({…} or a list function)"
             }
             Rule::var_name24 | Rule::var_name22 => "a variable name",
-            Rule::var_arg24 | Rule::var_text24 | Rule::rbrace => "`}`",
+            Rule::var_arg24 | Rule::var_text24 => "an argument after `:` (it cannot be empty)",
+            Rule::rbrace => "`}`",
             Rule::lparen => "`(`",
             Rule::rparen => "`)`",
             Rule::lbrace => "`{`",
