@@ -504,6 +504,19 @@ impl<'s> SessionEnv<'s> {
                 out.insert(format!("SSL_CLIENT_CERT_CHAIN_{i}"), c.pem().into_bytes());
             }
         }
+        if self.opts.dialect == Dialect::V22 {
+            // 2.2 exports DN components as their raw ASN.1 bytes, as an
+            // expression reads them. See: tests/fuzz-cases/cert_env/export-22-dn-utf8-cn.der
+            for (name, value) in out.iter_mut() {
+                if let Resolved::Var(var @ Var::Cert(_, CertVar::DnAttr { .. })) =
+                    resolve(name, Dialect::V24)
+                {
+                    if let Some(v) = self.var(&var) {
+                        *value = v.to_vec();
+                    }
+                }
+            }
+        }
         // Given variables win, as they do for `var`.
         for (var, value) in self.session.vars.iter() {
             out.insert(var.to_string(), value.to_vec());

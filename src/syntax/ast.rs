@@ -415,7 +415,9 @@ fn write_parts(f: &mut fmt::Formatter<'_>, parts: &[StrPart], close: u8) -> fmt:
             }
             StrPart::BadEscape(text) => {
                 f.write_str(text)?;
-                after_octal = false;
+                // It may end in digits (`\8`): a digit right after must not
+                // join it. See: tests/fuzz-cases/parse/print-22-digit-after-bad-escape
+                after_octal = true;
             }
         }
     }

@@ -85,6 +85,29 @@ pub(crate) fn check(
             i += 1;
             continue;
         }
+        if let Some(Frame::Var { .. }) = stack.last() {
+            // Inside %{…}: a name, or a function argument whose escapes,
+            // quotes (escaped) and braces are text; only %{ and } nest.
+            match c {
+                b'\\' => i += 1,
+                b'%' if b.get(i + 1) == Some(&b'{') => {
+                    stack.push(Frame::Var { nots: 0 });
+                    base += 1;
+                    if base > nest_limit {
+                        return too_deep(i);
+                    }
+                    i += 1;
+                }
+                b'}' => {
+                    if let Some(f) = stack.pop() {
+                        base -= f.depth();
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
         match c {
             b' ' | b'\t' | b'\n' => {}
             b'"' | b'\'' if c == b'"' || v24 => {
@@ -230,6 +253,18 @@ mod tests {
         // 2.2: no single quotes, no interpolation, any delimiter.
         assert!(check(r#""100%{" == "x" && 'x"#, 100, 10, false).is_ok());
         assert!(check(r#"%{A} =~ mxabc"#, 100, 10, false).is_err());
+    }
+
+    #[test]
+    fn variable_arguments_are_text() {
+        // See: tests/fuzz-cases/parse/limits-var-arg-*
+        for src in [
+            r#""%{tolower:\173}" == "x""#,
+            r#"%{tolower:\042} == "x""#,
+            r#""%{tolower:\047}" == "x""#,
+        ] {
+            assert!(check(src, 100, 10, true).is_ok(), "{src}");
+        }
     }
 
     #[test]
