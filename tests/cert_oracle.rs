@@ -116,7 +116,13 @@ fn openssl_oracle() {
             let comps = f[format!("{w}_components")]
                 .as_object()
                 .expect("components");
-            for attr in DnAttr::ALL {
+            // The fixture wraps mod_ssl's older component table, without
+            // SerialNumber (2.5.4.5); Apache 2.4.71 has it (measured by
+            // tests/apache_live.rs), so it is left out of this comparison.
+            for attr in DnAttr::ALL
+                .into_iter()
+                .filter(|a| *a != DnAttr::SerialNumber)
+            {
                 let list = comps
                     .get(attr.var_name())
                     .and_then(Value::as_array)
@@ -144,6 +150,7 @@ fn openssl_oracle() {
             let ours: BTreeMap<String, String> = export
                 .iter()
                 .filter(|(k, _)| k.starts_with(&format!("SSL_CLIENT_{part}_")))
+                .filter(|(k, _)| !k.ends_with("_SerialNumber"))
                 .map(|(k, v)| (k.clone(), hexs(v)))
                 .collect();
             ck.check(name, &format!("{part} export"), ours, theirs);

@@ -212,12 +212,6 @@ pub struct Cert {
     v_end: String,
     a_sig: String,
     a_key: String,
-    pem: String,
-    cea: Vec<u8>,
-    s_dn: Vec<u8>,
-    i_dn: Vec<u8>,
-    s_dn_legacy: Vec<u8>,
-    i_dn_legacy: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -293,22 +287,10 @@ impl Cert {
             v_end: String::new(),
             a_sig: obj_long_name_or_unknown(&sig_oid),
             a_key: obj_long_name_or_unknown(&key_oid),
-            pem: String::new(),
-            cea: Vec::new(),
-            s_dn: Vec::new(),
-            i_dn: Vec::new(),
-            s_dn_legacy: Vec::new(),
-            i_dn_legacy: Vec::new(),
         };
         cert.m_serial = cert.serial.i2a();
         cert.v_start = asn1_time_print(&cert.not_before);
         cert.v_end = asn1_time_print(&cert.not_after);
-        cert.pem = pem_encode(&cert.der);
-        cert.s_dn = name_print_ex(&cert.subject, &NAME_FMT_MODSSL);
-        cert.i_dn = name_print_ex(&cert.issuer, &NAME_FMT_MODSSL);
-        cert.s_dn_legacy = name_oneline(&cert.subject, None).unwrap_or_default();
-        cert.i_dn_legacy = name_oneline(&cert.issuer, None).unwrap_or_default();
-        cert.cea = cert.compute_cea();
         Ok(cert)
     }
 
@@ -384,10 +366,11 @@ impl Cert {
     /// [`Cert::dn`] as exact bytes (a UTF8String with invalid UTF-8 is copied raw).
     pub fn dn_bytes(&self, which: NameKind, legacy: bool) -> Vec<u8> {
         match (which, legacy) {
-            (NameKind::Subject, false) => self.s_dn.clone(),
-            (NameKind::Issuer, false) => self.i_dn.clone(),
-            (NameKind::Subject, true) => self.s_dn_legacy.clone(),
-            (NameKind::Issuer, true) => self.i_dn_legacy.clone(),
+            // Printed on demand (an environment keeps what it printed).
+            (NameKind::Subject, false) => name_print_ex(&self.subject, &NAME_FMT_MODSSL),
+            (NameKind::Issuer, false) => name_print_ex(&self.issuer, &NAME_FMT_MODSSL),
+            (NameKind::Subject, true) => name_oneline(&self.subject, None).unwrap_or_default(),
+            (NameKind::Issuer, true) => name_oneline(&self.issuer, None).unwrap_or_default(),
         }
     }
 
@@ -426,7 +409,7 @@ impl Cert {
 
     /// `SSL_*_CERT`: `PEM_write_bio_X509` output.
     pub fn pem(&self) -> String {
-        self.pem.clone()
+        pem_encode(&self.der)
     }
 
     /// `SSL_*_SAN_<kind>_<index>` as mod_ssl's lookup computes it: `index` counts
@@ -458,7 +441,7 @@ impl Cert {
     /// `SSL_CLIENT_CERT_RFC4523_CEA`: `{ serialNumber <decimal>, issuer
     /// rdnSequence:"<issuer in full RFC 2253, bytes >= 0x80 as \XX>" }`.
     pub fn rfc4523_cea(&self) -> String {
-        String::from_utf8_lossy(&self.cea).into_owned()
+        String::from_utf8_lossy(&self.compute_cea()).into_owned()
     }
 
     /// Values of every extension instance with that id, in certificate order.
@@ -534,10 +517,10 @@ impl Cert {
             set_nonempty("A_KEY", self.a_key.clone().into_bytes());
             set_nonempty("A_SIG", self.a_sig.clone().into_bytes());
             if !server {
-                set_nonempty("CERT_RFC4523_CEA", self.cea.clone());
+                set_nonempty("CERT_RFC4523_CEA", self.compute_cea());
             }
             // ExportCertData
-            set_nonempty("CERT", self.pem.clone().into_bytes());
+            set_nonempty("CERT", self.pem().into_bytes());
         }
         // modssl_var_extract_dns → extract_dn: every attribute of a known type, in
         // certificate order; the first is `_<c>`, later ones `_<c>_1`, `_<c>_2`…
