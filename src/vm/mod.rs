@@ -23,8 +23,10 @@ pub struct Machine {
     groups: Groups,
     cap_text: Vec<u8>,
     cap_set: bool,
-    /// Capture scratch for the `regex` engine, per regex of the program.
+    /// Capture scratch for the `regex` engine, per regex of `program`.
     locs: Vec<Option<CaptureLocations>>,
+    /// The program `locs` belongs to (a machine may serve several).
+    program: u64,
 }
 
 impl Machine {
@@ -172,6 +174,12 @@ impl Program {
             ));
         }
         m.reset();
+        if m.program != self.id {
+            // Another program's capture scratch is sized for its regexes.
+            // See: tests/fuzz-cases/compile_eval/machine-reuse-stale-capture-locations
+            m.locs.clear();
+            m.program = self.id;
+        }
         if m.locs.len() < self.regexes.len() {
             m.locs.resize_with(self.regexes.len(), || None);
         }
@@ -240,6 +248,7 @@ impl Program {
                             cap_text,
                             cap_set,
                             locs,
+                            ..
                         } = m;
                         let subject = va.get(scratch);
                         let hit = regex.search(subject, groups, &mut locs[re.0 as usize]);
@@ -441,6 +450,17 @@ mod tests {
         );
         // Through PCRE2 as well.
         assert_eq!(eval(r#""abab" =~ m/(ab)\1/ && $1 == "ab""#, &env), Ok(true));
+    }
+
+    #[test]
+    fn a_machine_serves_several_programs() {
+        let env = VarMap::new();
+        let mut m = Machine::new();
+        let one = Program::new(r#""ab" =~ m/(a)/ && $1 == "a""#).unwrap();
+        let three = Program::new(r#""xyz" =~ m/(x)(y)(z)/ && $3 == "z""#).unwrap();
+        assert!(one.eval_with(&mut m, &env).unwrap());
+        assert!(three.eval_with(&mut m, &env).unwrap());
+        assert!(one.eval_with(&mut m, &env).unwrap());
     }
 
     #[test]
