@@ -269,8 +269,9 @@ fn why(a: EvalArgs) -> Outcome {
         match traced.steps.iter().find(|s| s.index == index) {
             Some(step) => out.push_str(&format!(
                 "  {:<5}  {}    [{}]\n",
+                // Pad before painting: escape codes have no width.
                 if step.result {
-                    style.green("true")
+                    style.green("true ")
                 } else {
                     style.red("false")
                 },
@@ -283,7 +284,7 @@ fn why(a: EvalArgs) -> Outcome {
             )),
             None => out.push_str(&format!(
                 "  {:<5}  {}\n",
-                style.dim("skip"),
+                style.dim("skip "),
                 style.dim(&text(span))
             )),
         }
