@@ -127,6 +127,11 @@ impl Program {
 
 type CResult<T> = Result<T, (ErrorKind, Span)>;
 
+/// Below this much free stack the compiler continues on a new segment.
+const STACK_RED_ZONE: usize = 128 << 10;
+/// The size of such a segment.
+const STACK_GROW: usize = 4 << 20;
+
 /// The boolean structure after folding, before jumps are laid out.
 enum Node {
     Const(bool),
@@ -257,6 +262,13 @@ impl Compiler {
     // ------------------------------------------------------------ booleans
 
     fn expr(&mut self, e: &Expr) -> CResult<Node> {
+        // Nesting is bounded by the parser's limit, but each level costs a
+        // few KiB of stack here: grow onto the heap when the caller's stack
+        // runs low. See: tests/limits.rs the_deepest_allowed_nesting_evaluates
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || self.expr_inner(e))
+    }
+
+    fn expr_inner(&mut self, e: &Expr) -> CResult<Node> {
         Ok(match &e.kind {
             ExprKind::Bool(b) => Node::Const(*b),
             ExprKind::Not(inner) => match self.expr(inner)? {
@@ -470,6 +482,10 @@ impl Compiler {
     // --------------------------------------------------------------- words
 
     fn word(&mut self, w: &Word) -> CResult<Folded> {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || self.word_inner(w))
+    }
+
+    fn word_inner(&mut self, w: &Word) -> CResult<Folded> {
         match &w.kind {
             WordKind::Digits(d) => Ok(Folded::Const(d.as_bytes().to_vec())),
             WordKind::Str(parts) => self.parts(parts),

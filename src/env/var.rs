@@ -544,10 +544,13 @@ fn cert(var: &str) -> Option<CertVar> {
         Some(b'I') => Some(NameKind::Issuer),
         _ => None,
     };
-    if var.len() == 4 && var[1..].eq_ignore_ascii_case("_DN") {
+    // Compared as bytes: the first character may be multi-byte (request
+    // data can reach SSL()). See: tests/fuzz-cases/session/var-name-multibyte-after-ssl-client
+    let b = var.as_bytes();
+    if b.len() == 4 && b[1..].eq_ignore_ascii_case(b"_DN") {
         return name.map(CertVar::Dn);
     }
-    if var.len() > 5 && var.is_char_boundary(5) && var[1..5].eq_ignore_ascii_case("_DN_") {
+    if b.len() > 5 && b[1..5].eq_ignore_ascii_case(b"_DN_") {
         let (attr, index, raw) = dn_component(&var[5..])?;
         return Some(CertVar::DnAttr {
             name: name?,
@@ -738,6 +741,19 @@ mod tests {
         );
         assert_eq!(r24("SSL_CLIENT_s_DN"), Resolved::Empty);
         assert_eq!(r24("SSL_CLIENT_S_DN_CN_99999999999"), Resolved::Empty);
+    }
+
+    #[test]
+    fn multibyte_names_do_not_panic() {
+        for name in [
+            "SSL_CLIENT_éab",
+            "SSL_CLIENT_é_DN",
+            "SSL_CLIENT_éDN_CN",
+            "SSL_CLIENT_S_DN_é",
+            "SSL_é",
+        ] {
+            assert_eq!(r24(name), Resolved::Empty, "{name}");
+        }
     }
 
     #[test]
