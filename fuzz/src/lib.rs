@@ -825,21 +825,7 @@ fn exercise_cert(c: &Cert) {
             c.dn(which, true),
             c.dn_bytes(which, true),
         );
-        for attr in [
-            DnAttr::C,
-            DnAttr::ST,
-            DnAttr::L,
-            DnAttr::O,
-            DnAttr::OU,
-            DnAttr::CN,
-            DnAttr::T,
-            DnAttr::I,
-            DnAttr::G,
-            DnAttr::S,
-            DnAttr::D,
-            DnAttr::UID,
-            DnAttr::Email,
-        ] {
+        for attr in DnAttr::ALL {
             for i in 0..3 {
                 let _ = (
                     c.dn_component(which, attr, i, false),
