@@ -135,7 +135,6 @@ impl Func {
         self,
         arg: &[u8],
         env: &E,
-        dialect: Dialect,
         out: &mut Vec<u8>,
     ) -> Result<(), ErrorKind> {
         match self {
@@ -148,7 +147,7 @@ impl Func {
             }
             Func::Ssl => {
                 let name = String::from_utf8_lossy(arg);
-                if let crate::env::Resolved::Var(v) = ssl_lookup(&name, dialect) {
+                if let crate::env::Resolved::Var(v) = ssl_lookup(&name) {
                     if let Some(v) = env.var(&v) {
                         out.extend_from_slice(v);
                     }
@@ -166,7 +165,7 @@ impl Func {
 
 /// `SSL(name)` runs mod_ssl's `ssl_var_lookup`, whose name rules are those
 /// of mod_ssl 2.2 (unknown names are `""`).
-pub(crate) fn ssl_lookup(name: &str, _dialect: Dialect) -> crate::env::Resolved {
+pub(crate) fn ssl_lookup(name: &str) -> crate::env::Resolved {
     crate::env::resolve(name, Dialect::V22)
 }
 

@@ -529,7 +529,7 @@ impl Compiler {
             }
             (Func::Ssl, Folded::Const(a)) => {
                 let name = String::from_utf8_lossy(&a).into_owned();
-                Ok(match library::ssl_lookup(&name, self.dialect) {
+                Ok(match library::ssl_lookup(&name) {
                     Resolved::Var(v) => self.read(v),
                     _ => Folded::Const(Vec::new()),
                 })

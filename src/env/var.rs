@@ -62,16 +62,6 @@ pub enum DnAttr {
     SerialNumber,
 }
 
-impl DnAttr {
-    /// The suffix as mod_ssl spells it (`ST` for both `ST` and `SP`).
-    pub fn as_str(self) -> &'static str {
-        DN_ATTRS
-            .iter()
-            .find(|(_, a)| *a == self)
-            .map_or("", |(n, _)| n)
-    }
-}
-
 /// mod_ssl's `ssl_var_lookup_ssl_cert_dn_rec`, compared case-sensitively.
 const DN_ATTRS: &[(&str, DnAttr)] = &[
     ("C", DnAttr::C),
@@ -430,7 +420,7 @@ impl fmt::Display for Var {
                         index,
                         raw,
                     } => {
-                        write!(f, "{}_{}", dn(name), attr.as_str())?;
+                        write!(f, "{}_{}", dn(name), attr.var_name())?;
                         if *index > 0 {
                             write!(f, "_{index}")?;
                         }

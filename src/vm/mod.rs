@@ -378,7 +378,7 @@ impl Program {
                     // Rewritten where it stands.
                 } else {
                     let arg = m.scratch.split_off(start);
-                    func.apply(&arg, env, self.dialect, &mut m.scratch)
+                    func.apply(&arg, env, &mut m.scratch)
                         .map_err(|k| (k, Some(*span)))?;
                 }
                 // Every function returns a C string.
