@@ -137,6 +137,12 @@ pub enum ErrorKind {
         /// What is wrong.
         message: String,
     },
+    /// E209: folding a constant built a value over the value limit
+    /// (`base64(base64(…))`); see `ProgramBuilder::value_limit`.
+    ConstTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// E300: `file()` could not open its file.
     FileOpen {
         /// The path as given.
@@ -169,6 +175,19 @@ pub enum ErrorKind {
         /// The scanner error.
         message: String,
     },
+    /// E305: a computed value (a concatenation, a function's result) grew
+    /// over the value limit; see `ProgramBuilder::value_limit`.
+    ValueTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// E306: PCRE2 stopped at one of its limits (match, depth, heap) and
+    /// the program was built with strict regex limits (Apache, and the
+    /// default, count it as "no match"); see `RegexLimits`.
+    RegexLimit {
+        /// PCRE2's message.
+        message: String,
+    },
 }
 
 impl ErrorKind {
@@ -198,11 +217,14 @@ impl ErrorKind {
             Unsupported { .. } => "E206",
             ArgNotConstant { .. } => "E207",
             ArgInvalid { .. } => "E208",
+            ConstTooLarge { .. } => "E209",
             FileOpen { .. } => "E300",
             FileTooLarge { .. } => "E301",
             FileRead { .. } => "E302",
             FileDenied { .. } => "E303",
             Poisoned { .. } => "E304",
+            ValueTooLarge { .. } => "E305",
+            RegexLimit { .. } => "E306",
         }
     }
 
@@ -286,6 +308,10 @@ impl fmt::Display for ErrorKind {
                 write!(f, "`{name}` needs a constant argument (a literal string)")
             }
             ArgInvalid { message } => write!(f, "invalid argument: {message}"),
+            ConstTooLarge { limit } => write!(
+                f,
+                "this constant grows over the {limit}-byte value limit (raise it with ProgramBuilder::value_limit)"
+            ),
             FileOpen { path, reason } => write!(f, "cannot open file {path}: {reason}"),
             FileTooLarge { path } => write!(f, "file {path} too large (Apache's limit is 10 MiB)"),
             FileRead { path, reason } => write!(f, "cannot read from file {path}: {reason}"),
@@ -293,6 +319,14 @@ impl fmt::Display for ErrorKind {
             Poisoned { message } => write!(
                 f,
                 "mod_ssl 2.2 recorded a scanner error when this expression was compiled ({message}), so every evaluation fails"
+            ),
+            ValueTooLarge { limit } => write!(
+                f,
+                "a value computed here grew over the {limit}-byte value limit (raise it with ProgramBuilder::value_limit)"
+            ),
+            RegexLimit { message } => write!(
+                f,
+                "PCRE2 stopped matching: {message} (strict regex limits make this an error; see RegexLimits)"
             ),
         }
     }
@@ -456,6 +490,7 @@ mod tests {
             Unsupported { message: s() },
             ArgNotConstant { name: s() },
             ArgInvalid { message: s() },
+            ConstTooLarge { limit: 1 },
             FileOpen {
                 path: s(),
                 reason: s(),
@@ -470,6 +505,8 @@ mod tests {
                 reason: s(),
             },
             Poisoned { message: s() },
+            ValueTooLarge { limit: 1 },
+            RegexLimit { message: s() },
         ];
         let mut codes: Vec<_> = kinds.iter().map(ErrorKind::code).collect();
         codes.sort();

@@ -69,7 +69,7 @@ pub mod reparse;
 pub mod syntax;
 pub mod vm;
 
-pub use compile::{strcmplex, Program, ProgramBuilder};
+pub use compile::{strcmplex, Program, ProgramBuilder, RegexLimits, DEFAULT_VALUE_LIMIT};
 pub use env::{Env, Var, VarMap};
 pub use error::{Error, ErrorKind, Span};
 pub use reparse::Reparser;

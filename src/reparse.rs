@@ -6,9 +6,10 @@
 //! text, so a repeated expression costs a hash lookup instead of a parse.
 //! Results are those of compiled mode: both run the same [`Program`].
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
 
 use crate::compile::{Program, ProgramBuilder};
 use crate::env::Env;
@@ -16,50 +17,71 @@ use crate::error::Error;
 use crate::syntax::Dialect;
 use crate::vm::Machine;
 
-/// Default number of distinct expressions kept.
-pub const DEFAULT_CAPACITY: usize = 256;
+/// Default cache size: 16 MiB of source text and compiled programs.
+pub const DEFAULT_CAPACITY: u64 = 16 << 20;
 
 /// Evaluates expressions from source text, caching compiled programs (and
 /// compile errors, which Apache would report on every request too).
-#[derive(Debug)]
+///
+/// The cache is bounded by bytes (each entry weighs its source twice — the
+/// key and the program's copy — plus its compiled form), sharded (a hit
+/// takes one shard's read lock) and evicts in constant time (CLOCK-Pro, by
+/// the `quick_cache` crate).
 pub struct Reparser {
     builder: ProgramBuilder,
-    capacity: usize,
-    cache: Mutex<Cache>,
+    capacity: u64,
+    cache: Option<Cache<Box<str>, Compiled, ByBytes>>,
 }
 
-#[derive(Debug, Default)]
-struct Cache {
-    map: FxHashMap<Arc<str>, Entry>,
-    tick: u64,
+type Compiled = Result<Arc<Program>, Error>;
+
+/// What an entry costs.
+#[derive(Clone)]
+struct ByBytes;
+
+impl Weighter<Box<str>, Compiled> for ByBytes {
+    fn weight(&self, key: &Box<str>, program: &Compiled) -> u64 {
+        let compiled = match program {
+            Ok(p) => p.weight(),
+            Err(e) => e.expr().len() + 64,
+        };
+        (key.len() + compiled) as u64
+    }
 }
 
-#[derive(Debug)]
-struct Entry {
-    program: Result<Arc<Program>, Error>,
-    used: u64,
+impl std::fmt::Debug for Reparser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reparser")
+            .field("builder", &self.builder)
+            .field("capacity", &self.capacity)
+            .field("cached", &self.cached())
+            .finish()
+    }
 }
 
 impl Reparser {
-    /// A 2.4 reparser keeping up to [`DEFAULT_CAPACITY`] expressions.
+    /// A 2.4 reparser caching up to [`DEFAULT_CAPACITY`] bytes.
     pub fn new() -> Reparser {
         Reparser::with_builder(ProgramBuilder::new(), DEFAULT_CAPACITY)
     }
 
-    /// A reparser for `dialect` keeping up to `capacity` expressions
-    /// (0: parse on every call, exactly as Apache does).
-    pub fn with_dialect(dialect: Dialect, capacity: usize) -> Reparser {
+    /// A reparser for `dialect` caching up to `capacity` bytes (0: parse
+    /// on every call, exactly as Apache does).
+    pub fn with_dialect(dialect: Dialect, capacity: u64) -> Reparser {
         let mut b = ProgramBuilder::new();
         b.dialect(dialect);
         Reparser::with_builder(b, capacity)
     }
 
-    /// A reparser compiling with `builder`'s options.
-    pub fn with_builder(builder: ProgramBuilder, capacity: usize) -> Reparser {
+    /// A reparser compiling with `builder`'s options (limits included),
+    /// caching up to `capacity` bytes.
+    pub fn with_builder(builder: ProgramBuilder, capacity: u64) -> Reparser {
+        // A guess at the number of entries, for the cache's sizing only.
+        let items = (capacity / 1024).clamp(16, 1 << 16) as usize;
         Reparser {
             builder,
             capacity,
-            cache: Mutex::new(Cache::default()),
+            cache: (capacity > 0).then(|| Cache::with_weighter(items, capacity, ByBytes)),
         }
     }
 
@@ -68,41 +90,16 @@ impl Reparser {
     /// # Errors
     /// The parse or compile error of `src` (cached too).
     pub fn program(&self, src: &str) -> Result<Arc<Program>, Error> {
-        if self.capacity == 0 {
+        let Some(cache) = &self.cache else {
             return self.builder.build(src).map(Arc::new);
+        };
+        if let Some(hit) = cache.get(src) {
+            return hit;
         }
-        {
-            let mut cache = self.lock();
-            cache.tick += 1;
-            let tick = cache.tick;
-            if let Some(e) = cache.map.get_mut(src) {
-                e.used = tick;
-                return e.program.clone();
-            }
-        }
-        // Compile outside the lock: other threads keep evaluating.
+        // Compiled without any lock held: other threads keep evaluating.
+        // An entry heavier than the whole cache is not kept.
         let program = self.builder.build(src).map(Arc::new);
-        let mut cache = self.lock();
-        if cache.map.len() >= self.capacity {
-            // Evict the least recently used entry (a scan: misses pay a
-            // parse anyway, which costs more).
-            if let Some(oldest) = cache
-                .map
-                .iter()
-                .min_by_key(|(_, e)| e.used)
-                .map(|(k, _)| k.clone())
-            {
-                cache.map.remove(&oldest);
-            }
-        }
-        let used = cache.tick;
-        cache.map.insert(
-            Arc::from(src),
-            Entry {
-                program: program.clone(),
-                used,
-            },
-        );
+        cache.insert(src.into(), program.clone());
         program
     }
 
@@ -121,13 +118,12 @@ impl Reparser {
 
     /// Number of cached expressions.
     pub fn cached(&self) -> usize {
-        self.lock().map.len()
+        self.cache.as_ref().map_or(0, Cache::len)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
-        // A panic while holding the lock cannot leave the map inconsistent
-        // (every update is a single insert or remove), so poisoning is moot.
-        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    /// Bytes the cached expressions weigh (at most the capacity).
+    pub fn cached_bytes(&self) -> u64 {
+        self.cache.as_ref().map_or(0, Cache::weight)
     }
 }
 
@@ -144,7 +140,7 @@ mod tests {
 
     #[test]
     fn caches_programs_and_errors_within_capacity() {
-        let r = Reparser::with_dialect(Dialect::V24, 2);
+        let r = Reparser::with_dialect(Dialect::V24, 64 << 10);
         let mut m = Machine::new();
         let env = VarMap::new();
         assert!(r.eval("true", &mut m, &env).unwrap());
@@ -158,9 +154,27 @@ mod tests {
             r.eval("%{NOPE} == \"\"", &mut m, &env).unwrap_err().code(),
             "E200"
         );
-        assert_eq!(r.cached(), 2);
-        // "false" was least recently used and went; "true" stayed.
-        assert!(r.lock().map.contains_key("true"));
+        assert_eq!(r.cached(), 3);
+    }
+
+    #[test]
+    fn the_cache_is_bounded_by_bytes() {
+        let capacity = 64 << 10;
+        let r = Reparser::with_dialect(Dialect::V24, capacity);
+        let env = VarMap::new();
+        let mut m = Machine::new();
+        // 2 000 distinct 1 KiB expressions: far more than fit.
+        for i in 0..2000 {
+            let src = format!("\"{i:0>1000}\" == \"x\"");
+            assert!(!r.eval(&src, &mut m, &env).unwrap());
+            assert!(r.cached_bytes() <= capacity, "{}", r.cached_bytes());
+        }
+        assert!(r.cached() < 64, "{}", r.cached());
+        // One expression heavier than the cache is compiled, not kept.
+        let huge = format!("\"{}\" == \"x\"", "a".repeat(8000));
+        let small = Reparser::with_dialect(Dialect::V24, 1024);
+        assert!(!small.eval(&huge, &mut m, &env).unwrap());
+        assert_eq!(small.cached(), 0);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use sslrequire::env::{EnvOptions, Session, SessionEnv};
+use sslrequire::env::{EnvOptions, FileAccess, Session, SessionEnv};
 use sslrequire::{Env, Machine, Program, Reparser, VarMap};
 
 /// (expression, why the variable dumps cannot decide it): the dumps hold no
@@ -148,6 +148,8 @@ fn replay(verdicts: &str, meta: &str, env_dir: &str, mode: Mode, tally: &mut Tal
     let mut order: BTreeMap<String, usize> = BTreeMap::new();
     let reparser = Reparser::new();
     let mut machine = Machine::new();
+    // Apache's file() read the data directory; so may ours.
+    let files = FileAccess::under(&data).expect("data directory");
     for (line_no, line) in text.lines().enumerate() {
         let row: Value = serde_json::from_str(line).expect("jsonl row");
         let expr_raw = row["expr"].as_str().expect("expr");
@@ -174,16 +176,21 @@ fn replay(verdicts: &str, meta: &str, env_dir: &str, mode: Mode, tally: &mut Tal
             .or_insert_with(|| read_json(&root.join(env_dir).join(format!("{key}.json"))));
         let session: Session;
         let session_env: SessionEnv<'_>;
-        let var_map: VarMap;
+        let mut var_map: VarMap;
         let env: &dyn Env = match mode {
             Mode::Dumps => {
                 var_map = environment(dump, &started, n);
+                var_map.set_files(files.clone());
                 &var_map
             }
             Mode::Sessions => {
                 let json = session_json(&meta, dump, key, n);
                 session = Session::from_json(&json).unwrap_or_else(|e| panic!("{where_}: {e}"));
-                session_env = SessionEnv::new(&session, EnvOptions::default());
+                let opts = EnvOptions {
+                    files: files.clone(),
+                    ..EnvOptions::default()
+                };
+                session_env = SessionEnv::new(&session, opts);
                 &session_env
             }
         };

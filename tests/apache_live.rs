@@ -38,7 +38,7 @@ use live::client::{self, Conn, TlsChoice};
 use live::pki::{Client, Pki};
 use live::server::{self, Running, Site, WorkDir};
 use sslrequire::env::verify::{Outcome, Verifier, VerifyMode};
-use sslrequire::env::{cipher, EnvOptions, LazyCert, Session, SessionEnv};
+use sslrequire::env::{cipher, EnvOptions, FileAccess, LazyCert, Session, SessionEnv};
 use sslrequire::Program;
 
 fn compat_dir() -> PathBuf {
@@ -648,7 +648,7 @@ fn apache_httpd_agrees_with_sslrequire() {
         // Parse errors: one pair per client and version, as for the rest.
         for (n, message) in &refused {
             let session = Session::default();
-            let env = SessionEnv::new(&session, EnvOptions::default());
+            let env = SessionEnv::new(&session, as_apache());
             record(
                 *n,
                 client.name,
@@ -678,7 +678,7 @@ fn apache_httpd_agrees_with_sslrequire() {
             }
             assert_eq!(facts.tls13, tls13, "{} negotiated {proto}", client.name);
             session.time = Some(http_date(&facts.dump_date));
-            let env = SessionEnv::new(session, EnvOptions::default());
+            let env = SessionEnv::new(session, as_apache());
             let ours: BTreeMap<String, Vec<u8>> = env.export().into_iter().collect();
             let mut diff = |var: &str, apache: String, ours: String| {
                 var_failures.push((
@@ -722,7 +722,7 @@ fn apache_httpd_agrees_with_sslrequire() {
         for row in &result.rows {
             let session = &mut sessions[row.conn];
             request_session(session, row);
-            let env = SessionEnv::new(session, EnvOptions::default());
+            let env = SessionEnv::new(session, as_apache());
             let apache = match row.status {
                 200 => Verdict::Allow,
                 403 => match eval_errors.get(&row.probe) {
@@ -817,5 +817,14 @@ fn apache_httpd_agrees_with_sslrequire() {
             shown.join("\n"),
             if failures.len() > 100 { "\n…" } else { "" }
         );
+    }
+}
+
+/// Options under which sslrequire sees what this Apache sees: every file
+/// the server can read (the library's default reads none).
+fn as_apache() -> EnvOptions {
+    EnvOptions {
+        files: FileAccess::under("/").expect("/"),
+        ..EnvOptions::default()
     }
 }

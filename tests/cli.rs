@@ -132,7 +132,9 @@ fn file_access_needs_a_root_and_stays_inside_it() {
     let escape = format!(r#"file("{}/../secret.txt") == "s3cret""#, root_s);
     let r = run(&["eval", "--file-root", root_s, &escape]);
     assert!(
-        r.code == 2 && r.stderr.contains("outside --file-root"),
+        r.code == 2
+            && r.stderr.contains("E303")
+            && r.stderr.contains("outside the allowed directory"),
         "{}",
         r.stderr
     );
@@ -140,7 +142,7 @@ fn file_access_needs_a_root_and_stays_inside_it() {
     let link = format!(r#"-f "{}/link""#, root_s);
     let r = run(&["eval", "--file-root", root_s, "--", &link]);
     assert!(
-        r.code == 2 && r.stderr.contains("outside --file-root"),
+        r.code == 2 && r.stderr.contains("E303") && r.stderr.contains("leads outside"),
         "{}",
         r.stderr
     );

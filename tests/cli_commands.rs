@@ -311,3 +311,64 @@ fn audit_100k_lines_parallel_equals_single_threaded() {
         parallel.stderr
     );
 }
+
+/// Issue 11: one bad line of a capture is an error on that line; the audit
+/// goes on.
+#[test]
+fn audit_survives_non_utf8_and_gigantic_lines() {
+    let mut input = b"{}\n{\"vars\": {\"REMOTE_USER\": \"\xff\xfe\"}}\n".to_vec();
+    // 17 MiB on one line: over the 16 MiB limit of a session line.
+    input.extend(std::iter::repeat_n(b' ', 17 << 20));
+    input.extend_from_slice(b"{}\n{}\n");
+    let r = run_with_stdin(&["audit", "--sessions", "-", "true"], Some(&input));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", r.stdout);
+    assert_eq!(lines[0], "1\tallow\t");
+    assert!(
+        lines[1].starts_with("2\terror\tline 2: not UTF-8 (byte 26)"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("3\terror\tline 3: 17825794 bytes, over the"),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(lines[3], "4\tallow\t");
+    assert!(
+        r.stderr
+            .contains("audit: 4 sessions: 2 allow, 0 deny, 2 error;"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Issue 11: `sslrequire … | head` ends quietly when `head` has gone.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::process::{Command, Stdio};
+    let sessions: String = "{}\n".repeat(50_000);
+    let file = std::env::temp_dir().join(format!("sslrequire-pipe-{}.jsonl", std::process::id()));
+    std::fs::write(&file, sessions).unwrap();
+    for args in [
+        vec!["eval", "true"],
+        vec!["vars", "--json"],
+        vec!["audit", "--sessions", file.to_str().unwrap(), "true"],
+        vec!["explain", "true"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sslrequire"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run sslrequire");
+        // The reader goes away before reading anything (`| head -0`).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+    std::fs::remove_file(&file).unwrap();
+}

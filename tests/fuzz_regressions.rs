@@ -104,8 +104,8 @@ fn every_target_accepts_empty_and_junk_input() {
 fn the_fuzz_environment_reads_no_files() {
     use sslrequire::{Env, Program};
     let env = fuzz::fuzz_env();
-    assert_eq!(env.read_file(b"/etc/passwd").unwrap_err().code(), "E303");
-    assert_eq!(env.check_path(b"/").unwrap_err().code(), "E303");
+    assert_eq!(env.files().read(b"/etc/passwd").unwrap_err().code(), "E303");
+    assert_eq!(env.files().stat(b"/", true).unwrap_err().code(), "E303");
     let p = Program::new(r#"file("/etc/hostname") == """#).unwrap();
     assert_eq!(p.eval(env).unwrap_err().code(), "E303");
     let p = Program::new(r#"-e "/" || filesize("/etc/hostname") > 0"#).unwrap();

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use sslrequire::env::{read_file, MAX_FILE_SIZE};
+use sslrequire::env::{FileAccess, FileInfo, Files, MAX_FILE_SIZE};
 use sslrequire::{
     Dialect, Env, ErrorKind, Machine, ParserBuilder, Program, ProgramBuilder, Reparser, Var, VarMap,
 };
@@ -248,8 +248,23 @@ impl Env for BigFile {
     fn var(&self, _: &Var) -> Option<&[u8]> {
         None
     }
-    fn read_file(&self, _: &[u8]) -> Result<Vec<u8>, ErrorKind> {
+    fn files(&self) -> &dyn Files {
+        self
+    }
+}
+
+impl std::fmt::Debug for BigFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BigFile({} bytes)", self.content.len())
+    }
+}
+
+impl Files for BigFile {
+    fn read(&self, _: &[u8]) -> Result<Vec<u8>, ErrorKind> {
         Ok(self.content.as_ref().clone())
+    }
+    fn stat(&self, _: &[u8], _: bool) -> Result<Option<FileInfo>, ErrorKind> {
+        Ok(None)
     }
 }
 
@@ -291,16 +306,18 @@ fn a_file_over_ten_mib_is_an_evaluation_error() {
     std::fs::write(&over, vec![b'x'; MAX_FILE_SIZE as usize + 1]).unwrap();
     let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
 
+    let files = FileAccess::under(&dir).unwrap();
     assert_eq!(
-        read_file(path(&exact).as_bytes()).unwrap().len(),
+        files.read(path(&exact).as_bytes()).unwrap().len(),
         MAX_FILE_SIZE as usize
     );
-    let err = read_file(path(&over).as_bytes()).unwrap_err();
+    let err = files.read(path(&over).as_bytes()).unwrap_err();
     assert!(matches!(err, ErrorKind::FileTooLarge { .. }), "{err:?}");
     assert_eq!(err.code(), "E301");
 
-    // Through an expression, with the default `Env::read_file` (VarMap's).
-    let env = VarMap::new();
+    // Through an expression, with VarMap's file access.
+    let mut env = VarMap::new();
+    env.set_files(files);
     let src = format!(r#"file("{}") =~ m/^x+$/"#, path(&exact));
     assert_eq!(run(Dialect::V24, &src, &env), Ok(true));
     assert_eq!(run(Dialect::V22, &src, &env), Ok(true));

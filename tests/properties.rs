@@ -17,6 +17,7 @@ use std::cmp::Ordering;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::Config;
+use sslrequire::env::{FileInfo, Files};
 use sslrequire::syntax::{CmpOp, ExprKind, List, Name, Regex, StrPart, VarRef, Word, WordKind};
 use sslrequire::{
     Dialect, Env, ErrorKind, Expr, Machine, ParserBuilder, Program, ProgramBuilder, Reparser, Span,
@@ -193,7 +194,18 @@ impl Env for EngineEnv {
     fn peer_extensions(&self, id: &[u8], numeric_only: bool) -> Vec<Vec<u8>> {
         self.0.peer_extensions(id, numeric_only)
     }
-    fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, ErrorKind> {
+    fn files(&self) -> &dyn Files {
+        &TestFiles
+    }
+}
+
+/// `file()` reads `ok*` paths from memory; every other path, and every file
+/// test, fails.
+#[derive(Debug)]
+struct TestFiles;
+
+impl Files for TestFiles {
+    fn read(&self, path: &[u8]) -> Result<Vec<u8>, ErrorKind> {
         if path.starts_with(b"ok") {
             Ok(file_content(path))
         } else {
@@ -203,7 +215,7 @@ impl Env for EngineEnv {
             })
         }
     }
-    fn check_path(&self, path: &[u8]) -> Result<(), ErrorKind> {
+    fn stat(&self, path: &[u8], _follow: bool) -> Result<Option<FileInfo>, ErrorKind> {
         Err(ErrorKind::FileDenied {
             path: String::from_utf8_lossy(path).into_owned(),
             reason: "test".into(),

@@ -90,6 +90,8 @@ fn vector_files() {
             ] {
                 let Some(expect) = expect else { continue };
                 let mut env = VarMap::new();
+                // The vectors read files as Apache does: anywhere.
+                env.set_files(sslrequire::env::FileAccess::under("/").expect("/"));
                 for (k, val) in v.env.iter().chain(extra) {
                     env.set(k, val.as_bytes())
                         .unwrap_or_else(|e| panic!("{}: {e}", v.name));

@@ -15,7 +15,9 @@ use std::sync::OnceLock;
 
 use arbitrary::Unstructured;
 use sslrequire::env::cert::Cert;
-use sslrequire::env::{resolve, EnvOptions, LazyCert, Resolved, Session, SessionEnv, Var};
+use sslrequire::env::{
+    resolve, EnvOptions, FileInfo, Files, LazyCert, Resolved, Session, SessionEnv, Var,
+};
 use sslrequire::syntax::{
     CmpOp, ExprKind, List, Name, Regex, StrPart, VarRef, Word, WordKind, DEFAULT_SIZE_LIMIT,
 };
@@ -61,14 +63,24 @@ impl Env for FuzzEnv {
         self.0.peer_extensions(id, numeric_only)
     }
 
-    fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, ErrorKind> {
+    fn files(&self) -> &dyn Files {
+        &VirtualFiles
+    }
+}
+
+/// The fuzz environment's file system: one file, in memory.
+#[derive(Debug)]
+pub struct VirtualFiles;
+
+impl Files for VirtualFiles {
+    fn read(&self, path: &[u8]) -> Result<Vec<u8>, ErrorKind> {
         if path == VIRTUAL_FILE {
             return Ok(VIRTUAL_CONTENT.to_vec());
         }
         Err(refused(path))
     }
 
-    fn check_path(&self, path: &[u8]) -> Result<(), ErrorKind> {
+    fn stat(&self, path: &[u8], _follow: bool) -> Result<Option<FileInfo>, ErrorKind> {
         Err(refused(path))
     }
 }

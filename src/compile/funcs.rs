@@ -23,16 +23,14 @@
 //! * `file_test`/`filesize`: `op_file_min`, `op_file_link`, `op_file_xbit`,
 //!   `filesize_func`.
 
+use crate::env::{FileInfo, FileKind};
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use md5::Md5;
 use sha1::{Digest, Sha1};
-use std::borrow::Cow;
 use std::fmt;
-use std::fs;
-use std::path::Path;
 
 /// The part of `s` a C function would see: everything before the first NUL.
 fn cstr(s: &[u8]) -> &[u8] {
@@ -1151,32 +1149,6 @@ pub fn fnmatch(pattern: &[u8], string: &[u8], flags: FnmatchFlags) -> bool {
 // file tests
 // ---------------------------------------------------------------------------
 
-/// The path a C function would see: cut at the first NUL byte.
-fn c_path(path: &Path) -> Cow<'_, Path> {
-    #[cfg(unix)]
-    {
-        use std::ffi::OsStr;
-        use std::os::unix::ffi::OsStrExt;
-        let bytes = path.as_os_str().as_bytes();
-        let cut = cstr(bytes);
-        if cut.len() != bytes.len() {
-            return Cow::Owned(Path::new(OsStr::from_bytes(cut)).to_path_buf());
-        }
-    }
-    Cow::Borrowed(path)
-}
-
-#[cfg(unix)]
-fn any_execute_bit(meta: &fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn any_execute_bit(_meta: &fs::Metadata) -> bool {
-    false
-}
-
 /// Unary file operators, as `op_file_min`, `op_file_link` and
 /// `op_file_xbit` do them:
 /// * `d`, `e`, `f`, `s` use `stat` (symlinks followed): `-d` directory,
@@ -1190,33 +1162,26 @@ fn any_execute_bit(_meta: &fs::Metadata) -> bool {
 ///
 /// Any other `op` byte is false (Apache would abort). An empty path or a
 /// failed `stat` is false.
-pub fn file_test(op: u8, path: &Path) -> bool {
-    let path = c_path(path);
+pub fn file_test(op: u8, info: Option<FileInfo>) -> bool {
+    let Some(info) = info else {
+        return false;
+    };
     match op {
-        b'd' | b'e' | b'f' | b's' => match fs::metadata(&path) {
-            Ok(meta) => match op {
-                b'd' => meta.is_dir(),
-                b'e' => true,
-                b'f' => meta.is_file(),
-                _ => meta.is_file() && meta.len() > 0,
-            },
-            Err(_) => false,
-        },
-        b'L' | b'h' => fs::symlink_metadata(&path)
-            .map(|meta| meta.file_type().is_symlink())
-            .unwrap_or(false),
-        b'x' => fs::symlink_metadata(&path)
-            .map(|meta| any_execute_bit(&meta))
-            .unwrap_or(false),
+        b'd' => info.kind == FileKind::Dir,
+        b'e' => true,
+        b'f' => info.kind == FileKind::File,
+        b's' => info.kind == FileKind::File && info.len > 0,
+        b'L' | b'h' => info.kind == FileKind::Symlink,
+        b'x' => info.mode & 0o111 != 0,
         _ => false,
     }
 }
 
 /// `filesize()`: `stat` (symlinks followed); the decimal size of a regular
 /// file whose size is > 0, else `"0"` (directories, missing files, ...).
-pub fn filesize(path: &Path) -> Vec<u8> {
-    match fs::metadata(c_path(path)) {
-        Ok(meta) if meta.is_file() && meta.len() > 0 => meta.len().to_string().into_bytes(),
+pub fn filesize(info: Option<FileInfo>) -> Vec<u8> {
+    match info {
+        Some(i) if i.kind == FileKind::File && i.len > 0 => i.len.to_string().into_bytes(),
         _ => b"0".to_vec(),
     }
 }
@@ -1233,7 +1198,9 @@ mod tests {
     //! "httpd" means Apache 2.4.67 evaluating `Header always set X
     //! "expr=..."` for a request carrying the input in a header.
     use super::*;
-    use std::path::PathBuf;
+    use crate::env::{FileAccess, Files};
+    use std::fs;
+    use std::path::{Path, PathBuf};
 
     const F: FnmatchFlags = FnmatchFlags::STRMATCH;
     const P: FnmatchFlags = FnmatchFlags::FNMATCH;
@@ -1761,10 +1728,17 @@ mod tests {
             ("link_dir/", "0|1|1|0|0|0|0|1"),
             ("dangling/", "0|0|0|0|0|0|0|0"),
         ];
+        // Through the library's file access, allowed everywhere.
+        let files = FileAccess::under("/").unwrap();
+        let stat = |p: &Path, follow: bool| {
+            use std::os::unix::ffi::OsStrExt;
+            files.stat(p.as_os_str().as_bytes(), follow).unwrap()
+        };
         let row = |p: &Path| -> String {
-            let mut fields = vec![String::from_utf8(filesize(p)).unwrap()];
+            let mut fields = vec![String::from_utf8(filesize(stat(p, true))).unwrap()];
             for op in *b"defsLhx" {
-                fields.push(u8::from(file_test(op, p)).to_string());
+                let follow = matches!(op, b'd' | b'e' | b'f' | b's');
+                fields.push(u8::from(file_test(op, stat(p, follow))).to_string());
             }
             fields.join("|")
         };
@@ -1775,7 +1749,7 @@ mod tests {
         assert_eq!(row(Path::new("")), "0|0|0|0|0|0|0|0");
         assert_eq!(row(Path::new("/")), "0|1|1|0|0|0|0|1"); // httpd: same
                                                             // unknown operator
-        assert!(!file_test(b'z', &d.join("five")));
+        assert!(!file_test(b'z', stat(&d.join("five"), true)));
         // C string: the path ends at the first NUL
         {
             use std::ffi::OsStr;

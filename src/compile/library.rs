@@ -3,7 +3,7 @@
 //! (names are resolved when the directive is parsed).
 
 use super::funcs::{self, FnmatchFlags, Subnet};
-use crate::env::{bytes_to_path, CoreVar, Env, Table, Var};
+use crate::env::{CoreVar, Env, Table, Var};
 use crate::error::ErrorKind;
 use crate::syntax::Dialect;
 
@@ -138,7 +138,7 @@ impl Func {
         out: &mut Vec<u8>,
     ) -> Result<(), ErrorKind> {
         match self {
-            Func::File => out.extend_from_slice(&env.read_file(arg)?),
+            Func::File => out.extend_from_slice(&env.files().read(arg)?),
             Func::Lookup(table) => {
                 let name = String::from_utf8_lossy(arg);
                 if let Some(v) = env.var(&Var::Lookup(table, name.into())) {
@@ -154,8 +154,7 @@ impl Func {
                 }
             }
             Func::Filesize => {
-                env.check_path(arg)?;
-                out.extend_from_slice(&funcs::filesize(&bytes_to_path(arg)));
+                out.extend_from_slice(&funcs::filesize(env.files().stat(arg, true)?));
             }
             f => out.extend_from_slice(&f.apply_pure(arg)),
         }
@@ -249,8 +248,9 @@ impl UnaryOp {
                 subnets[i as usize].contains(addr)
             }
             UnaryOp::File(op) => {
-                env.check_path(arg)?;
-                funcs::file_test(op, &bytes_to_path(arg))
+                // stat for -d -e -f -s; lstat for -L -h -x.
+                let follow = matches!(op, b'd' | b'e' | b'f' | b's');
+                funcs::file_test(op, env.files().stat(arg, follow)?)
             }
         })
     }

@@ -18,11 +18,74 @@ use library::{BinaryOp, Func, UnaryOp};
 pub use program::Program;
 pub(crate) use program::*;
 
+/// The default bound on any value a program builds (16 MiB): above
+/// everything Apache itself reads (`file()` stops at 10 MiB).
+pub const DEFAULT_VALUE_LIMIT: usize = 16 << 20;
+
+/// What PCRE2 may spend on one match, and what hitting a limit means.
+///
+/// Only patterns that need PCRE2 (back-references, lookaround, …) run
+/// there; the rest run in the `regex` crate, in linear time, and never
+/// stop early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RegexLimits {
+    /// PCRE2's match limit (internal match calls). Default 10 000 000,
+    /// PCRE2's own, so Apache's.
+    pub match_limit: u32,
+    /// PCRE2's backtracking depth limit. Default 10 000 000, PCRE2's own.
+    pub depth_limit: u32,
+    /// PCRE2's heap limit for backtracking frames, in KiB. Default 65 536
+    /// (64 MiB); PCRE2's own is 20 000 000 (about 20 GB).
+    pub heap_limit_kib: u32,
+    /// `false` (the default, as Apache): a match that hits a limit counts
+    /// as "no match", so `!~` is then *true*. `true`: it is an evaluation
+    /// error (E306), which denies.
+    pub strict: bool,
+}
+
+impl RegexLimits {
+    /// The defaults documented on each field.
+    pub const DEFAULT: RegexLimits = RegexLimits {
+        match_limit: 10_000_000,
+        depth_limit: 10_000_000,
+        heap_limit_kib: 64 << 10,
+        strict: false,
+    };
+
+    pub(crate) const fn pcre(self) -> pcre::Limits {
+        pcre::Limits {
+            match_limit: self.match_limit,
+            depth_limit: self.depth_limit,
+            heap_limit_kib: self.heap_limit_kib,
+        }
+    }
+}
+
+impl Default for RegexLimits {
+    fn default() -> RegexLimits {
+        RegexLimits::DEFAULT
+    }
+}
+
 /// Options for building a [`Program`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ProgramBuilder {
     parser: syntax::ParserBuilder,
     dialect: Dialect,
+    value_limit: usize,
+    regex_limits: RegexLimits,
+}
+
+impl Default for ProgramBuilder {
+    fn default() -> ProgramBuilder {
+        ProgramBuilder {
+            parser: syntax::ParserBuilder::default(),
+            dialect: Dialect::default(),
+            value_limit: DEFAULT_VALUE_LIMIT,
+            regex_limits: RegexLimits::DEFAULT,
+        }
+    }
 }
 
 impl ProgramBuilder {
@@ -50,6 +113,23 @@ impl ProgramBuilder {
         self
     }
 
+    /// The largest value the program may build, in bytes: a constant that
+    /// folds larger is a compile error (E209), a concatenation or function
+    /// result that grows larger while evaluating is an evaluation error
+    /// (E305, deny). Default [`DEFAULT_VALUE_LIMIT`]. Values the
+    /// environment supplies are not counted; `file()` stops at 10 MiB.
+    pub fn value_limit(&mut self, bytes: usize) -> &mut ProgramBuilder {
+        self.value_limit = bytes;
+        self
+    }
+
+    /// PCRE2's limits and what hitting one means (default
+    /// [`RegexLimits::DEFAULT`]: Apache's "no match").
+    pub fn regex_limits(&mut self, limits: RegexLimits) -> &mut ProgramBuilder {
+        self.regex_limits = limits;
+        self
+    }
+
     /// Parses and compiles `src`.
     ///
     /// # Errors
@@ -67,7 +147,7 @@ impl ProgramBuilder {
     /// invalid regex.
     pub fn compile(&self, expr: &Expr, src: &str) -> Result<Program, Error> {
         let source: Arc<str> = Arc::from(src);
-        let mut c = Compiler::new(self.dialect);
+        let mut c = Compiler::new(self.dialect, self.value_limit, self.regex_limits);
         // mod_ssl 2.2 records a scanner error while reading the text, so it
         // poisons the expression even inside parts that folding removes.
         c.poison = first_bad_escape(expr).map(|(text, span)| {
@@ -96,6 +176,8 @@ impl ProgramBuilder {
             poison: c.poison,
             source,
             dialect: self.dialect,
+            value_limit: self.value_limit,
+            regex_limits: self.regex_limits,
             id: next_program_id(),
         })
     }
@@ -172,6 +254,8 @@ impl Folded {
 
 struct Compiler {
     dialect: Dialect,
+    value_limit: usize,
+    regex_limits: RegexLimits,
     consts: Vec<Box<[u8]>>,
     const_ids: FxHashMap<Box<[u8]>, ConstId>,
     vars: Vec<Var>,
@@ -200,9 +284,11 @@ pub(crate) fn cstr(b: &[u8]) -> &[u8] {
 }
 
 impl Compiler {
-    fn new(dialect: Dialect) -> Compiler {
+    fn new(dialect: Dialect, value_limit: usize, regex_limits: RegexLimits) -> Compiler {
         Compiler {
             dialect,
+            value_limit,
+            regex_limits,
             consts: Vec::new(),
             const_ids: FxHashMap::default(),
             vars: Vec::new(),
@@ -312,7 +398,10 @@ impl Compiler {
                 )?;
                 let captures = re.groups() > 0;
                 if let (Folded::Const(s), false) = (&a, captures) {
-                    return Ok(Node::Const(re.is_match(s) != *negated));
+                    // A limit hit is left to run time, where it is decided.
+                    if let Ok(hit) = re.is_match(s, self.regex_limits.pcre()) {
+                        return Ok(Node::Const(hit != *negated));
+                    }
                 }
                 let pure = !a.fallible() && !captures;
                 let id = RegexId(self.regexes.len() as u32);
@@ -390,10 +479,16 @@ impl Compiler {
     /// and replaces the whole chain when everything before it is pure.
     fn chain(&mut self, items: &[Expr], is_or: bool) -> CResult<Node> {
         let mut out: Vec<Node> = Vec::new();
-        for item in items {
+        for (i, item) in items.iter().enumerate() {
             match self.expr(item)? {
                 Node::Const(b) if b != is_or => {} // `true &&`, `false ||`
                 Node::Const(b) => {
+                    // The rest never runs, but Apache's parser resolved
+                    // every name and compiled every regex in it: a mistake
+                    // there is refused all the same.
+                    for rest in &items[i + 1..] {
+                        self.check(rest)?;
+                    }
                     if out.iter().all(Node::is_pure) {
                         return Ok(Node::Const(b));
                     }
@@ -409,6 +504,12 @@ impl Compiler {
             _ if is_or => Node::Or(out),
             _ => Node::And(out),
         })
+    }
+
+    /// Compiles `e` for its errors alone: nothing of it joins the program.
+    fn check(&mut self, e: &Expr) -> CResult<()> {
+        let mut scratch = Compiler::new(self.dialect, self.value_limit, self.regex_limits);
+        scratch.expr(e).map(drop)
     }
 
     fn in_list(&mut self, lhs: &Word, list: &List, span: Span) -> CResult<Node> {
@@ -488,7 +589,7 @@ impl Compiler {
     fn word_inner(&mut self, w: &Word) -> CResult<Folded> {
         match &w.kind {
             WordKind::Digits(d) => Ok(Folded::Const(d.as_bytes().to_vec())),
-            WordKind::Str(parts) => self.parts(parts),
+            WordKind::Str(parts) => self.parts(parts, w.span),
             WordKind::Var(v) => self.var(v),
             WordKind::Backref(n) => {
                 self.reads_backrefs = true;
@@ -500,7 +601,7 @@ impl Compiler {
             WordKind::Concat(words) => {
                 let parts: Vec<Folded> =
                     words.iter().map(|w| self.word(w)).collect::<CResult<_>>()?;
-                Ok(self.concat(parts))
+                self.concat(parts, w.span)
             }
             WordKind::Call { name, arg } => {
                 let Some(func) = Func::lookup(&name.name, self.dialect) else {
@@ -520,7 +621,9 @@ impl Compiler {
     fn call(&mut self, func: Func, arg: Folded, span: Span) -> CResult<Folded> {
         match (func, arg) {
             (f, Folded::Const(a)) if f.is_pure() => {
-                Ok(Folded::Const(cstr(&f.apply_pure(&a)).to_vec()))
+                let mut value = f.apply_pure(&a);
+                value.truncate(cstr(&value).len());
+                self.bounded(value, span)
             }
             // A lookup with a constant name is a plain variable read.
             (Func::Lookup(t), Folded::Const(a)) => {
@@ -552,6 +655,15 @@ impl Compiler {
         }
     }
 
+    /// `value`, unless it is over the value limit.
+    fn bounded(&self, value: Vec<u8>, span: Span) -> CResult<Folded> {
+        if value.len() > self.value_limit {
+            let limit = self.value_limit;
+            return Err((ErrorKind::ConstTooLarge { limit }, span));
+        }
+        Ok(Folded::Const(value))
+    }
+
     fn read(&mut self, var: Var) -> Folded {
         Folded::Code {
             code: WordCode::Var(self.slot(var)),
@@ -580,13 +692,13 @@ impl Compiler {
                         name.span,
                     ));
                 };
-                let arg = self.parts(arg)?;
+                let arg = self.parts(arg, name.span)?;
                 self.call(func, arg, name.span)
             }
         }
     }
 
-    fn parts(&mut self, parts: &[StrPart]) -> CResult<Folded> {
+    fn parts(&mut self, parts: &[StrPart], span: Span) -> CResult<Folded> {
         let mut out = Vec::with_capacity(parts.len());
         for p in parts {
             out.push(match p {
@@ -603,17 +715,24 @@ impl Compiler {
                 StrPart::BadEscape(_) => continue,
             });
         }
-        Ok(self.concat(out))
+        self.concat(out, span)
     }
 
     /// Concatenation of C strings: each part ends at its first NUL.
-    fn concat(&mut self, parts: Vec<Folded>) -> Folded {
+    fn concat(&mut self, parts: Vec<Folded>, span: Span) -> CResult<Folded> {
         let mut codes: Vec<WordCode> = Vec::new();
         let mut lit: Option<Vec<u8>> = None;
         let mut fallible = false;
         for p in parts {
             match p {
-                Folded::Const(b) => lit.get_or_insert_with(Vec::new).extend_from_slice(cstr(&b)),
+                Folded::Const(b) => {
+                    let l = lit.get_or_insert_with(Vec::new);
+                    l.extend_from_slice(cstr(&b));
+                    if l.len() > self.value_limit {
+                        let limit = self.value_limit;
+                        return Err((ErrorKind::ConstTooLarge { limit }, span));
+                    }
+                }
                 Folded::Code { code, fallible: f } => {
                     fallible |= f;
                     if let Some(l) = lit.take() {
@@ -627,7 +746,7 @@ impl Compiler {
             }
         }
         if codes.is_empty() {
-            return Folded::Const(lit.unwrap_or_default());
+            return Ok(Folded::Const(lit.unwrap_or_default()));
         }
         if let Some(l) = lit.filter(|l| !l.is_empty()) {
             codes.push(WordCode::Const(self.konst(&l)));
@@ -639,7 +758,7 @@ impl Compiler {
         } else {
             WordCode::Concat(codes.into())
         };
-        Folded::Code { code, fallible }
+        Ok(Folded::Code { code, fallible })
     }
 }
 

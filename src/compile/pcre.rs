@@ -12,11 +12,18 @@ use std::ptr::{self, NonNull};
 
 use pcre2_sys as sys;
 
-/// The match limit: PCRE2's own default (and so Apache's, which sets none).
-/// A match that hits it counts as "no match", as in Apache.
-pub(crate) const MATCH_LIMIT: u32 = 10_000_000;
-/// Backtracking depth limit (PCRE2's default is also 10 000 000; heap-based).
-const DEPTH_LIMIT: u32 = 10_000_000;
+/// How much one match may spend (see [`crate::RegexLimits`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub match_limit: u32,
+    pub depth_limit: u32,
+    pub heap_limit_kib: u32,
+}
+
+/// PCRE2 stopped before it could say "match" or "no match": a limit, or
+/// memory. The message is PCRE2's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Stopped(pub String);
 
 /// Compile options.
 #[derive(Clone, Copy, Debug)]
@@ -98,12 +105,20 @@ impl Code {
 
     /// Searches `subject`; on a match fills `groups[i]` with the byte range of
     /// group i (`None` when it did not take part) for i < groups.len().
-    /// A match error (limit reached) counts as no match, as in Apache.
-    pub(crate) fn search(&self, subject: &[u8], groups: &mut [Option<(usize, usize)>]) -> bool {
+    ///
+    /// # Errors
+    /// PCRE2 stopped at one of `limits` (or could not allocate): the caller
+    /// decides what that means (Apache: no match).
+    pub(crate) fn search(
+        &self,
+        subject: &[u8],
+        groups: &mut [Option<(usize, usize)>],
+        limits: Limits,
+    ) -> Result<bool, Stopped> {
         let md = MatchData::new(self);
-        let ctx = MatchContext::new();
+        let ctx = MatchContext::new(limits);
         let (Some(md), Some(ctx)) = (md, ctx) else {
-            return false;
+            return Err(Stopped("out of memory for the match data".into()));
         };
         // SAFETY: code, subject (explicit length), match data and context
         // are valid for the call; the match data was sized from this pattern.
@@ -118,8 +133,11 @@ impl Code {
                 ctx.0.as_ptr(),
             )
         };
+        if rc == sys::PCRE2_ERROR_NOMATCH {
+            return Ok(false);
+        }
         if rc < 0 {
-            return false;
+            return Err(Stopped(error_message(rc)));
         }
         // SAFETY: the ovector holds `count` pairs of offsets and lives as
         // long as the match data.
@@ -137,7 +155,7 @@ impl Code {
                 }
             }
         }
-        true
+        Ok(true)
     }
 }
 
@@ -163,13 +181,14 @@ impl Drop for MatchData {
 struct MatchContext(NonNull<sys::pcre2_match_context_8>);
 
 impl MatchContext {
-    fn new() -> Option<MatchContext> {
+    fn new(limits: Limits) -> Option<MatchContext> {
         // SAFETY: the default general context.
         let ctx = NonNull::new(unsafe { sys::pcre2_match_context_create_8(ptr::null_mut()) })?;
         // SAFETY: a valid match context.
         unsafe {
-            sys::pcre2_set_match_limit_8(ctx.as_ptr(), MATCH_LIMIT);
-            sys::pcre2_set_depth_limit_8(ctx.as_ptr(), DEPTH_LIMIT);
+            sys::pcre2_set_match_limit_8(ctx.as_ptr(), limits.match_limit);
+            sys::pcre2_set_depth_limit_8(ctx.as_ptr(), limits.depth_limit);
+            sys::pcre2_set_heap_limit_8(ctx.as_ptr(), limits.heap_limit_kib);
         }
         Some(MatchContext(ctx))
     }
@@ -202,10 +221,17 @@ mod tests {
         dollar_endonly: true,
     };
 
+    const LIMITS: Limits = Limits {
+        match_limit: 10_000_000,
+        depth_limit: 10_000_000,
+        heap_limit_kib: 64 << 10,
+    };
+
     fn is_match(p: &str, s: &[u8]) -> bool {
         Code::new(p.as_bytes(), APACHE_24)
             .unwrap()
-            .search(s, &mut [])
+            .search(s, &mut [], LIMITS)
+            .unwrap()
     }
 
     #[test]
@@ -223,7 +249,7 @@ mod tests {
         let c = Code::new(br"(a)(x)?(b)", APACHE_24).unwrap();
         assert_eq!(c.captures(), 3);
         let mut g = [None; 4];
-        assert!(c.search(b"zab", &mut g));
+        assert_eq!(c.search(b"zab", &mut g, LIMITS), Ok(true));
         assert_eq!(g, [Some((1, 3)), Some((1, 2)), None, Some((2, 3))]);
     }
 
@@ -239,7 +265,18 @@ mod tests {
         let c = Code::new(b"^(a+)+$", APACHE_24).unwrap();
         let mut subject = vec![b'a'; 40];
         subject.push(b'b');
-        // Terminates (the match limit stops it) and counts as no match.
-        assert!(!c.search(&subject, &mut []));
+        // Terminates: the match limit stops it, and says so.
+        let stopped = c.search(&subject, &mut [], LIMITS).unwrap_err();
+        assert!(stopped.0.contains("match limit"), "{stopped:?}");
+        // So does a small heap limit on deep backtracking.
+        let small_heap = Limits {
+            heap_limit_kib: 1,
+            ..LIMITS
+        };
+        let deep = Code::new(br"^(a|b)*c", APACHE_24).unwrap();
+        let stopped = deep
+            .search(&[b'a'; 100_000], &mut [], small_heap)
+            .unwrap_err();
+        assert!(stopped.0.contains("heap limit"), "{stopped:?}");
     }
 }

@@ -158,6 +158,9 @@ pub struct Program {
     /// Process-unique id (see `env::Slots`).
     pub(crate) id: u64,
     pub(crate) dialect: Dialect,
+    /// The largest value evaluation may build (`ProgramBuilder::value_limit`).
+    pub(crate) value_limit: usize,
+    pub(crate) regex_limits: super::RegexLimits,
 }
 
 impl Program {
@@ -169,6 +172,17 @@ impl Program {
     /// The dialect it was compiled in.
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// About how many bytes the program holds (for caches that are
+    /// bounded by bytes): its source, ops, spans and constant pool.
+    pub(crate) fn weight(&self) -> usize {
+        use std::mem::size_of;
+        self.source.len()
+            + self.ops.len() * (size_of::<Op>() + size_of::<Span>())
+            + self.consts.iter().map(|c| c.len() + 16).sum::<usize>()
+            + (self.vars.len() + self.regexes.len() + self.lists.len() + self.words.len()) * 64
+            + size_of::<Program>()
     }
 
     /// A process-unique id of this compiled program: [`Env::var_in`]

@@ -19,6 +19,7 @@ use regex::bytes::{CaptureLocations, Regex as Fast, RegexBuilder};
 use rustc_hash::FxHashMap;
 
 use super::pcre;
+pub(crate) use super::pcre::Stopped;
 use crate::syntax::Dialect;
 
 /// Apache keeps `$0`–`$9` (AP_MAX_REG_MATCH = 10).
@@ -134,10 +135,13 @@ impl Regex {
     }
 
     /// Unanchored search, no captures.
-    pub(crate) fn is_match(&self, subject: &[u8]) -> bool {
+    ///
+    /// # Errors
+    /// PCRE2 stopped at one of `limits` (the `regex` engine never does).
+    pub(crate) fn is_match(&self, subject: &[u8], limits: pcre::Limits) -> Result<bool, Stopped> {
         match &self.engine {
-            Engine::Fast(re) => re.is_match(subject),
-            Engine::Pcre(code) => code.search(subject, &mut []),
+            Engine::Fast(re) => Ok(re.is_match(subject)),
+            Engine::Pcre(code) => code.search(subject, &mut [], limits),
         }
     }
 
@@ -148,19 +152,20 @@ impl Regex {
         subject: &[u8],
         groups: &mut Groups,
         locs: &mut Option<CaptureLocations>,
-    ) -> bool {
+        limits: pcre::Limits,
+    ) -> Result<bool, Stopped> {
         match &self.engine {
             Engine::Fast(re) => {
                 let locs = locs.get_or_insert_with(|| re.capture_locations());
                 if re.captures_read(locs, subject).is_none() {
-                    return false;
+                    return Ok(false);
                 }
                 for (i, g) in groups.iter_mut().enumerate() {
                     *g = locs.get(i);
                 }
-                true
+                Ok(true)
             }
-            Engine::Pcre(code) => code.search(subject, groups),
+            Engine::Pcre(code) => code.search(subject, groups, limits),
         }
     }
 }
@@ -283,6 +288,8 @@ pub(crate) fn needs_pcre(pattern: &str, dialect: Dialect) -> bool {
 mod tests {
     use super::*;
 
+    const LIMITS: pcre::Limits = crate::compile::RegexLimits::DEFAULT.pcre();
+
     fn re(p: &str, icase: bool) -> Regex {
         Regex::new(p, icase, Dialect::V24).unwrap()
     }
@@ -314,17 +321,19 @@ mod tests {
     #[test]
     fn apache_24_options() {
         // DOLLAR_ENDONLY, DOTALL, bytes.
-        assert!(!re("^yes$", false).is_match(b"yes\n"));
-        assert!(re("^yes\\n$", false).is_match(b"yes\n"));
-        assert!(re("a.b", false).is_match(b"a\nb"));
-        assert!(!re("^B", false).is_match(b"A\nB"));
-        assert!(!re("^.$", false).is_match("é".as_bytes()));
-        assert!(re("^..$", false).is_match("é".as_bytes()));
-        assert!(re(r"^\xc3\xa9$", false).is_match("é".as_bytes()));
-        assert!(!re(r"\w", false).is_match("é".as_bytes()));
-        assert!(re("b", true).is_match(b"ABC"));
-        assert!(!re("é", true).is_match("É".as_bytes()));
-        assert!(re("^é$", false).is_match("é".as_bytes()));
+        assert!(!re("^yes$", false).is_match(b"yes\n", LIMITS).unwrap());
+        assert!(re("^yes\\n$", false).is_match(b"yes\n", LIMITS).unwrap());
+        assert!(re("a.b", false).is_match(b"a\nb", LIMITS).unwrap());
+        assert!(!re("^B", false).is_match(b"A\nB", LIMITS).unwrap());
+        assert!(!re("^.$", false).is_match("é".as_bytes(), LIMITS).unwrap());
+        assert!(re("^..$", false).is_match("é".as_bytes(), LIMITS).unwrap());
+        assert!(re(r"^\xc3\xa9$", false)
+            .is_match("é".as_bytes(), LIMITS)
+            .unwrap());
+        assert!(!re(r"\w", false).is_match("é".as_bytes(), LIMITS).unwrap());
+        assert!(re("b", true).is_match(b"ABC", LIMITS).unwrap());
+        assert!(!re("é", true).is_match("É".as_bytes(), LIMITS).unwrap());
+        assert!(re("^é$", false).is_match("é".as_bytes(), LIMITS).unwrap());
     }
 
     #[test]
@@ -339,9 +348,9 @@ mod tests {
     #[test]
     fn apache_22_options() {
         let r = Regex::new("^yes$", false, Dialect::V22).unwrap();
-        assert!(r.is_match(b"yes\n"));
+        assert!(r.is_match(b"yes\n", LIMITS).unwrap());
         let r = Regex::new("a.b", false, Dialect::V22).unwrap();
-        assert!(!r.is_match(b"a\nb"));
+        assert!(!r.is_match(b"a\nb", LIMITS).unwrap());
     }
 
     #[test]
@@ -350,7 +359,11 @@ mod tests {
             let r = re(p, false);
             let mut g = [None; MAX_GROUPS];
             let mut locs = None;
-            assert!(r.search(b"Alice Example", &mut g, &mut locs), "{p}");
+            assert!(
+                r.search(b"Alice Example", &mut g, &mut locs, LIMITS)
+                    .unwrap(),
+                "{p}"
+            );
             assert_eq!(r.groups(), 3);
             assert_eq!(
                 &g[..4],

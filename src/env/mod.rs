@@ -7,6 +7,7 @@
 
 pub mod cert;
 pub mod cipher;
+mod files;
 mod session;
 mod slots;
 #[cfg(feature = "rustls")]
@@ -19,16 +20,13 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
-use crate::error::ErrorKind;
 use crate::syntax::Dialect;
+pub use files::{FileAccess, FileInfo, FileKind, Files, MAX_FILE_SIZE};
 pub use session::{EnvOptions, LazyCert, Session, SessionEnv, SessionError};
 pub use slots::{Layout, Slots};
 #[cfg(feature = "rustls")]
 pub use tls::{session_from_rustls, ClientAuth};
 pub use var::*;
-
-/// Apache's `file()` refuses files over 10 MiB.
-pub const MAX_FILE_SIZE: u64 = 10 << 20;
 
 /// What an expression can see.
 ///
@@ -57,24 +55,12 @@ pub trait Env {
         Vec::new()
     }
 
-    /// Reads a file for `file()`. The default reads it as Apache does
-    /// (path as given, relative to the working directory; at most 10 MiB).
-    ///
-    /// # Errors
-    /// `FileOpen`, `FileTooLarge`, `FileRead` (or, for a restricting
-    /// implementation, `FileDenied`).
-    fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, ErrorKind> {
-        read_file(path)
-    }
-
-    /// Whether a path may be examined by the file tests (`-f`, `-d`, …) and
-    /// `filesize()`; `Err` says why not. Default: any path, as Apache.
-    ///
-    /// # Errors
-    /// `FileDenied` when a restricting implementation refuses the path.
-    fn check_path(&self, path: &[u8]) -> Result<(), ErrorKind> {
-        let _ = path;
-        Ok(())
+    /// The files `file()`, `filesize()` and the file tests may see. The
+    /// default is none: every such read is refused (E303), unlike Apache,
+    /// which reads what the server can. Allow one directory with
+    /// [`FileAccess::under`] (e.g. [`VarMap::set_files`]).
+    fn files(&self) -> &dyn Files {
+        &files::NO_FILES
     }
 }
 
@@ -88,46 +74,9 @@ impl<E: Env + ?Sized> Env for &E {
     fn peer_extensions(&self, id: &[u8], numeric_only: bool) -> Vec<Vec<u8>> {
         (**self).peer_extensions(id, numeric_only)
     }
-    fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, ErrorKind> {
-        (**self).read_file(path)
+    fn files(&self) -> &dyn Files {
+        (**self).files()
     }
-    fn check_path(&self, path: &[u8]) -> Result<(), ErrorKind> {
-        (**self).check_path(path)
-    }
-}
-
-/// Reads `path` the way Apache's `file()` does.
-///
-/// # Errors
-/// `FileOpen`, `FileTooLarge` (over 10 MiB) or `FileRead`.
-pub fn read_file(path: &[u8]) -> Result<Vec<u8>, ErrorKind> {
-    use std::io::Read;
-    let shown = String::from_utf8_lossy(path).into_owned();
-    let p = bytes_to_path(path);
-    let file = std::fs::File::open(&p).map_err(|e| ErrorKind::FileOpen {
-        path: shown.clone(),
-        reason: e.to_string(),
-    })?;
-    let size = file
-        .metadata()
-        .map_err(|e| ErrorKind::FileRead {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?
-        .len();
-    if size > MAX_FILE_SIZE {
-        return Err(ErrorKind::FileTooLarge { path: shown });
-    }
-    // Apache reads the size `stat` reported, no more: a file that grew
-    // meanwhile is cut there, and one that reports 0 (procfs) reads as "".
-    let mut buf = Vec::with_capacity(size as usize);
-    file.take(size)
-        .read_to_end(&mut buf)
-        .map_err(|e| ErrorKind::FileRead {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
-    Ok(buf)
 }
 
 /// A path from the bytes an expression computed.
@@ -226,6 +175,7 @@ fn table_entry(name: &str) -> Option<Var> {
 pub struct VarMap {
     values: FxHashMap<Var, Vec<u8>>,
     extensions: Vec<(String, Vec<u8>)>,
+    files: FileAccess,
 }
 
 impl VarMap {
@@ -273,6 +223,13 @@ impl VarMap {
         self
     }
 
+    /// Lets `file()`, `filesize()` and the file tests see `files` (by
+    /// default they see nothing).
+    pub fn set_files(&mut self, files: FileAccess) -> &mut VarMap {
+        self.files = files;
+        self
+    }
+
     /// Every variable set, in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&Var, &[u8])> {
         let mut v: Vec<_> = self.values.iter().map(|(k, v)| (k, v.as_slice())).collect();
@@ -300,6 +257,10 @@ impl Env for VarMap {
             .filter(|(i, _)| i.as_bytes() == id)
             .map(|(_, v)| v.clone())
             .collect()
+    }
+
+    fn files(&self) -> &dyn Files {
+        &self.files
     }
 }
 
@@ -341,13 +302,22 @@ mod tests {
     fn file_reads_the_stat_size_as_apache() {
         // procfs reports size 0: Apache's file() gives "".
         if std::path::Path::new("/proc/version").exists() {
-            assert_eq!(read_file(b"/proc/version").unwrap(), b"");
+            let proc = FileAccess::under("/proc").unwrap();
+            assert_eq!(proc.read(b"/proc/version").unwrap(), b"");
         }
     }
 
     #[test]
     fn file_reading_errors() {
-        let e = read_file(b"/nonexistent/sslrequire").unwrap_err();
+        let root = FileAccess::under("/").unwrap();
+        let e = root.read(b"/nonexistent/sslrequire").unwrap_err();
         assert_eq!(e.code(), "E300");
+        // Nothing without a directory allowed.
+        let e = FileAccess::none().read(b"/etc/hostname").unwrap_err();
+        assert_eq!(e.code(), "E303");
+        assert_eq!(
+            VarMap::new().files().stat(b"/", true).unwrap_err().code(),
+            "E303"
+        );
     }
 }

@@ -285,6 +285,8 @@ pub struct EnvOptions {
     /// mod_ssl with `SSLCACertificateFile`, `SSLVerifyDepth` and
     /// `SSLVerifyClient` would.
     pub verifier: Option<Arc<Verifier>>,
+    /// What `file()` and the file tests may see (default: nothing).
+    pub files: super::FileAccess,
 }
 
 /// The environment of one session: every variable computed on first read
@@ -544,6 +546,10 @@ impl Env for SessionEnv<'_> {
             Some(c) => c.extension_values(&String::from_utf8_lossy(id), numeric_only),
             None => Vec::new(),
         }
+    }
+
+    fn files(&self) -> &dyn super::Files {
+        &self.opts.files
     }
 }
 

@@ -136,19 +136,25 @@ impl Parser {
     /// is longer than the size limit or nests deeper than the nest limit.
     pub fn parse(&self, src: &str) -> Result<Expr, Error> {
         let c = &self.config;
-        limits::check(src, c.size_limit, c.nest_limit, c.dialect == Dialect::V24)
-            .and_then(|depth| {
-                // pest recurses several frames per nesting level (about
-                // 20 KiB a level in a debug build): give deep expressions a
-                // stack of their own instead of risking the caller's.
-                if depth <= 16 {
-                    parser::parse(src, c.dialect)
-                } else {
-                    let size = (depth as usize + 8) * STACK_PER_LEVEL;
-                    stacker::grow(size, || parser::parse(src, c.dialect))
-                }
-            })
+        let scan = |src: &str, v24: bool| limits::check(src, c.size_limit, c.nest_limit, v24);
+        // A 2.2 expression that fails its grammar is tried as 2.4, to say
+        // "this is 2.4 syntax": only within the 2.4 lexical scan's limits,
+        // since the 2.2 scan did not see 2.4's single-quoted strings.
+        let is_24 = |src: &str| scan(src, true).is_ok_and(|d| deep(d, || parser::matches_24(src)));
+        scan(src, c.dialect == Dialect::V24)
+            .and_then(|depth| deep(depth, || parser::parse(src, c.dialect, is_24)))
             .map_err(|(kind, span)| Error::new(kind, span, Arc::from(src)))
+    }
+}
+
+/// Runs `parse` for input nested `depth` deep: pest recurses several frames
+/// per nesting level (about 20 KiB a level in a debug build), so deep
+/// expressions get a stack of their own instead of risking the caller's.
+fn deep<T>(depth: u32, parse: impl FnOnce() -> T) -> T {
+    if depth <= 16 {
+        parse()
+    } else {
+        stacker::grow((depth as usize + 8) * STACK_PER_LEVEL, parse)
     }
 }
 

@@ -17,7 +17,14 @@ type PResult<T> = Result<T, (ErrorKind, Span)>;
 const MAX_LITERAL_24: usize = 8191;
 const MAX_LITERAL_22: usize = 2047;
 
-pub(super) fn parse(src: &str, dialect: Dialect) -> PResult<Expr> {
+/// Parses `src`. When a 2.2 expression fails the grammar, `is_24(src)`
+/// says whether it is 2.4 syntax (so the error can say so): the caller
+/// runs that second parse within the 2.4 limits.
+pub(super) fn parse(
+    src: &str,
+    dialect: Dialect,
+    is_24: impl FnOnce(&str) -> bool,
+) -> PResult<Expr> {
     if src.trim_matches([' ', '\t', '\n']).is_empty() {
         return Err((ErrorKind::Empty, Span::new(0, src.len())));
     }
@@ -28,7 +35,7 @@ pub(super) fn parse(src: &str, dialect: Dialect) -> PResult<Expr> {
     let mut pairs = Grammar::parse(root, src).map_err(|e| {
         let (kind, span) = syntax_error(src, e);
         // 2.4 syntax in a 2.2 expression: say so rather than "expected …".
-        if dialect == Dialect::V22 && Grammar::parse(Rule::root24, src).is_ok() {
+        if dialect == Dialect::V22 && is_24(src) {
             let token = src[span.start..]
                 .split([' ', '\t', '\n'])
                 .next()
@@ -45,6 +52,12 @@ pub(super) fn parse(src: &str, dialect: Dialect) -> PResult<Expr> {
     let root = pairs.next().expect("root rule");
     let expr = root.into_inner().next().expect("expression");
     Builder { dialect }.expr(expr)
+}
+
+/// Whether `src` matches the 2.4 grammar. Run it only on text that passed
+/// the 2.4 nesting scan: pest recurses per level.
+pub(super) fn matches_24(src: &str) -> bool {
+    Grammar::parse(Rule::root24, src).is_ok()
 }
 
 /// The children of `p` without the punctuation rules.

@@ -239,6 +239,7 @@ impl Program {
                     m.scratch.clear();
                     let va = self.load(a, env, m, pc)?;
                     let regex = &self.regexes[re.0 as usize];
+                    let limits = self.regex_limits.pcre();
                     let matched = if self.reads_backrefs && regex.groups() > 0 {
                         // Apache keeps $0-$9 only from regexes with groups;
                         // a failed match clears them.
@@ -251,17 +252,26 @@ impl Program {
                             ..
                         } = m;
                         let subject = va.get(scratch);
-                        let hit = regex.search(subject, groups, &mut locs[re.0 as usize]);
+                        let hit = regex.search(subject, groups, &mut locs[re.0 as usize], limits);
                         // Apache reads back-references as "" when the
                         // subject was empty.
-                        *cap_set = hit && !subject.is_empty();
+                        *cap_set = hit == Ok(true) && !subject.is_empty();
                         if *cap_set {
                             cap_text.clear();
                             cap_text.extend_from_slice(subject);
                         }
                         hit
                     } else {
-                        regex.is_match(va.get(&m.scratch))
+                        regex.is_match(va.get(&m.scratch), limits)
+                    };
+                    let matched = match matched {
+                        Ok(hit) => hit,
+                        Err(stopped) if self.regex_limits.strict => {
+                            let kind = ErrorKind::RegexLimit { message: stopped.0 };
+                            return Err(self.error(kind, self.spans[pc]));
+                        }
+                        // Apache: pcre2_match failed, so "no match".
+                        Err(_) => false,
                     };
                     flag = matched != negated;
                     trace(pc, &[va.get(&m.scratch)], flag);
@@ -349,13 +359,22 @@ impl Program {
         })
     }
 
-    /// Appends a computed word to the scratch buffer.
+    /// Appends a computed word to the scratch buffer; no value it builds
+    /// grows over the program's value limit.
     fn write_word<E: Env + ?Sized>(
         &self,
         w: &WordCode,
         env: &E,
         m: &mut Machine,
     ) -> Result<(), (ErrorKind, Option<Span>)> {
+        let start = m.scratch.len();
+        let bounded = |m: &Machine, span: Option<Span>| {
+            if m.scratch.len() - start > self.value_limit {
+                let limit = self.value_limit;
+                return Err((ErrorKind::ValueTooLarge { limit }, span));
+            }
+            Ok(())
+        };
         match w {
             WordCode::Const(c) => m.scratch.extend_from_slice(&self.consts[c.0 as usize]),
             WordCode::Var(v) => {
@@ -369,10 +388,10 @@ impl Program {
             WordCode::Concat(parts) => {
                 for p in parts.iter() {
                     self.write_word(p, env, m)?;
+                    bounded(m, None)?;
                 }
             }
             WordCode::Call { func, arg, span } => {
-                let start = m.scratch.len();
                 self.write_word(arg, env, m)?;
                 if func.apply_in_place(&mut m.scratch[start..]) {
                     // Rewritten where it stands.
@@ -385,6 +404,7 @@ impl Program {
                 if let Some(nul) = memchr::memchr(0, &m.scratch[start..]) {
                     m.scratch.truncate(start + nul);
                 }
+                bounded(m, Some(*span))?;
             }
         }
         Ok(())
@@ -463,9 +483,16 @@ mod tests {
         assert!(one.eval_with(&mut m, &env).unwrap());
     }
 
+    /// An environment whose `file()` may read anything, as Apache's.
+    fn reads_files() -> VarMap {
+        let mut env = VarMap::new();
+        env.set_files(crate::env::FileAccess::under("/").unwrap());
+        env
+    }
+
     #[test]
     fn lists_run_last_to_first() {
-        let env = VarMap::new();
+        let env = reads_files();
         assert_eq!(
             eval(r#""x" in {"x", file("/nonexistent/sslrequire")}"#, &env),
             Err("E300".into())
@@ -490,7 +517,7 @@ mod tests {
     fn machine_is_reusable_and_errors_deny() {
         let p = Program::new(r#"file("/nonexistent/sslrequire") == "" || true"#).unwrap();
         let mut m = Machine::new();
-        let env = VarMap::new();
+        let env = reads_files();
         let mut reported = None;
         assert!(!p.allows(&mut m, &env, |e| reported = Some(e.code())));
         assert_eq!(reported, Some("E300"));

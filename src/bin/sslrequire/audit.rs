@@ -14,11 +14,13 @@ use sslrequire::env::{EnvOptions, Session, SessionEnv};
 use sslrequire::{Machine, Program};
 
 use crate::args::AuditArgs;
-use crate::input::{self, Guarded};
 use crate::Outcome;
+use crate::{input, output};
 
 /// Lines evaluated per parallel step.
 const CHUNK: usize = 4096;
+/// The longest session line read (a line of four PEM chains is ~10 KiB).
+const MAX_LINE: usize = 16 << 20;
 
 #[derive(Clone, PartialEq)]
 enum Verdict {
@@ -45,41 +47,38 @@ struct Row {
     compared: Option<Verdict>,
 }
 
+impl Row {
+    /// A line that could not be evaluated (`compared`: under --compare,
+    /// which fails the same way).
+    fn error(line: usize, id: Option<String>, compared: bool, message: String) -> Row {
+        let verdict = Verdict::Error(message);
+        Row {
+            line,
+            id,
+            compared: compared.then(|| verdict.clone()),
+            verdict,
+        }
+    }
+}
+
 struct Ctx<'a> {
     program: &'a Program,
     compare: Option<&'a Program>,
     opts: EnvOptions,
-    root: Option<&'a std::path::Path>,
 }
 
 fn evaluate(ctx: &Ctx<'_>, m: &mut Machine, line: usize, text: &str) -> Row {
+    let compare = ctx.compare.is_some();
     let session = match Session::from_json(text) {
         Ok(s) => s,
-        Err(e) => {
-            let verdict = Verdict::Error(format!("line {line}: {e}"));
-            return Row {
-                line,
-                id: None,
-                compared: ctx.compare.map(|_| verdict.clone()),
-                verdict,
-            };
-        }
+        Err(e) => return Row::error(line, None, compare, format!("line {line}: {e}")),
     };
     let env = SessionEnv::new(&session, ctx.opts.clone());
     if let Some(reason) = env.handshake_failure() {
-        let verdict = Verdict::Error(format!("handshake would fail: {reason}"));
-        return Row {
-            line,
-            id: session.id.clone(),
-            compared: ctx.compare.map(|_| verdict.clone()),
-            verdict,
-        };
+        let message = format!("handshake would fail: {reason}");
+        return Row::error(line, session.id.clone(), compare, message);
     }
-    let guarded = Guarded {
-        inner: &env,
-        root: ctx.root,
-    };
-    let run = |p: &Program, m: &mut Machine| match p.eval_with(m, &guarded) {
+    let run = |p: &Program, m: &mut Machine| match p.eval_with(m, &env) {
         Ok(true) => Verdict::Allow,
         Ok(false) => Verdict::Deny,
         Err(e) => Verdict::Error(format!("{}: {}", e.code(), e.message())),
@@ -101,14 +100,13 @@ pub fn run(a: AuditArgs) -> Outcome {
         .as_deref()
         .map(|e| crate::compile(&a.common, e, "--compare EXPR2"))
         .transpose()?;
-    let root = input::file_root(&a.common.file_root)?;
     let mut opts = input::options(&a.render, a.common.dialect)?;
     opts.now = a.now;
+    opts.files = input::file_access(&a.common.file_root)?;
     let ctx = Ctx {
         program: &program,
         compare: compare.as_ref(),
         opts,
-        root: root.as_deref(),
     };
 
     let (mut reader, total_bytes): (Box<dyn BufRead>, Option<u64>) =
@@ -149,26 +147,38 @@ pub fn run(a: AuditArgs) -> Outcome {
     let (mut allow, mut deny, mut error, mut changed, mut sessions) =
         (0usize, 0usize, 0usize, 0usize, 0usize);
     let mut line_no = 0usize;
-    let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
+    let mut chunk: Vec<(usize, Result<String, String>)> = Vec::with_capacity(CHUNK);
+    let mut buf = Vec::new();
     loop {
         chunk.clear();
         let mut read_bytes = 0u64;
         while chunk.len() < CHUNK {
-            let mut line = String::new();
-            let n = reader.read_line(&mut line).map_err(|e| {
+            let line = input::read_line(&mut reader, &mut buf, MAX_LINE).map_err(|e| {
                 format!(
                     "error: reading {} at line {}: {e}",
                     a.sessions.display(),
                     line_no + 1
                 )
             })?;
-            if n == 0 {
-                break;
-            }
+            let Some(n) = line else { break };
             read_bytes += n as u64;
             line_no += 1;
-            if !line.trim().is_empty() {
-                chunk.push((line_no, line));
+            if n > MAX_LINE {
+                let error = format!(
+                    "line {line_no}: {n} bytes, over the {MAX_LINE}-byte limit of a session line; skipped"
+                );
+                chunk.push((line_no, Err(error)));
+                continue;
+            }
+            match std::str::from_utf8(&buf) {
+                Ok(text) if text.trim().is_empty() => {}
+                Ok(text) => chunk.push((line_no, Ok(text.to_string()))),
+                Err(e) => {
+                    let at = e.valid_up_to();
+                    let error =
+                        format!("line {line_no}: not UTF-8 (byte {at}); sessions are JSON text");
+                    chunk.push((line_no, Err(error)));
+                }
             }
         }
         if chunk.is_empty() {
@@ -177,7 +187,10 @@ pub fn run(a: AuditArgs) -> Outcome {
         let rows: Vec<Row> = pool.install(|| {
             chunk
                 .par_iter()
-                .map_init(Machine::new, |m, (n, text)| evaluate(&ctx, m, *n, text))
+                .map_init(Machine::new, |m, (n, text)| match text {
+                    Ok(text) => evaluate(&ctx, m, *n, text),
+                    Err(e) => Row::error(*n, None, ctx.compare.is_some(), e.clone()),
+                })
                 .collect()
         });
         for row in rows {
@@ -192,15 +205,14 @@ pub fn run(a: AuditArgs) -> Outcome {
             if row.compared.is_some() && !differs {
                 continue;
             }
-            write_row(&mut out, &row, a.json).map_err(|e| format!("error: writing output: {e}"))?;
+            write_row(&mut out, &row, a.json).unwrap_or_else(|e| output::exit_on(&e));
         }
         if let Some(bar) = &bar {
             bar.inc(read_bytes);
             bar.set_message(format!("{sessions} sessions"));
         }
     }
-    out.flush()
-        .map_err(|e| format!("error: writing output: {e}"))?;
+    out.flush().unwrap_or_else(|e| output::exit_on(&e));
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

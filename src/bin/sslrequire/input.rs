@@ -4,8 +4,8 @@ use std::path::Path;
 
 use sslrequire::env::cert::Cert;
 use sslrequire::env::verify::{Verifier, VerifyMode};
-use sslrequire::env::{EnvOptions, LazyCert, Session};
-use sslrequire::{Dialect, Env, ErrorKind, VarMap};
+use sslrequire::env::{EnvOptions, FileAccess, LazyCert, Session};
+use sslrequire::{Dialect, VarMap};
 
 use crate::args::{EnvArgs, RenderArgs};
 
@@ -102,97 +102,24 @@ pub fn handshake_error(reason: &str) -> String {
     )
 }
 
-/// The `--file-root` policy around an environment: `file()`, `filesize()`
-/// and the file tests may read only inside the root, and nothing at all
-/// without one.
-pub struct Guarded<'a> {
-    pub inner: &'a dyn Env,
-    pub root: Option<&'a Path>,
-}
-
-impl Guarded<'_> {
-    fn allow(&self, path: &[u8]) -> Result<(), ErrorKind> {
-        let shown = String::from_utf8_lossy(path).into_owned();
-        let deny = |reason: String| {
-            Err(ErrorKind::FileDenied {
-                path: shown.clone(),
-                reason,
-            })
-        };
-        let Some(root) = self.root else {
-            return deny(
-                "file access is off; pass --file-root DIR to let expressions read files under DIR"
-                    .into(),
-            );
-        };
-        let p = sslrequire::env::bytes_to_path(path);
-        // As Apache: relative to the working directory. Refused unless it
-        // lies inside the root both as written and once symlinks resolve.
-        let absolute = std::env::current_dir()
-            .map(|d| d.join(&p))
-            .unwrap_or_else(|_| p.to_path_buf());
-        let lexical = normalize(&absolute);
-        let resolved = std::fs::canonicalize(&absolute).ok();
-        let inside =
-            lexical.starts_with(root) && resolved.as_ref().is_none_or(|r| r.starts_with(root));
-        if !inside {
-            return deny(format!("outside --file-root {}", root.display()));
-        }
-        Ok(())
+/// What `--file-root` allows `file()`, `filesize()` and the file tests to
+/// see: that directory, or nothing.
+pub fn file_access(dir: &Option<std::path::PathBuf>) -> Result<FileAccess, String> {
+    let Some(d) = dir else {
+        return Ok(FileAccess::none());
+    };
+    if std::fs::metadata(d).is_ok_and(|m| !m.is_dir()) {
+        return Err(format!(
+            "error: --file-root {}: not a directory",
+            d.display()
+        ));
     }
-}
-
-/// `a/./b/../c` → `a/c`, without touching the filesystem.
-fn normalize(p: &Path) -> std::path::PathBuf {
-    use std::path::Component;
-    let mut out = std::path::PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-impl Env for Guarded<'_> {
-    fn var(&self, var: &sslrequire::Var) -> Option<&[u8]> {
-        self.inner.var(var)
-    }
-    fn peer_extensions(&self, id: &[u8], numeric_only: bool) -> Vec<Vec<u8>> {
-        self.inner.peer_extensions(id, numeric_only)
-    }
-    fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, ErrorKind> {
-        self.allow(path)?;
-        sslrequire::env::read_file(path)
-    }
-    fn check_path(&self, path: &[u8]) -> Result<(), ErrorKind> {
-        self.allow(path)
-    }
-}
-
-/// The canonical `--file-root`.
-pub fn file_root(dir: &Option<std::path::PathBuf>) -> Result<Option<std::path::PathBuf>, String> {
-    dir.as_ref()
-        .map(|d| {
-            let c = std::fs::canonicalize(d).map_err(|e| {
-                format!(
-                    "error: --file-root {}: {e} (give an existing directory)",
-                    d.display()
-                )
-            })?;
-            if !c.is_dir() {
-                return Err(format!(
-                    "error: --file-root {}: not a directory",
-                    d.display()
-                ));
-            }
-            Ok(c)
-        })
-        .transpose()
+    FileAccess::under(d).map_err(|e| {
+        format!(
+            "error: --file-root {}: {e} (give an existing directory)",
+            d.display()
+        )
+    })
 }
 
 /// The plain environment of `--var` and `--now` when no session is given:
@@ -208,4 +135,43 @@ pub fn var_map(a: &EnvArgs) -> Result<VarMap, String> {
         None => env.set_time(&chrono::Local::now()),
     };
     Ok(env)
+}
+
+/// Reads one line (without its `\n`) into `buf`, keeping at most `max`
+/// bytes of it: `Some(n)` with the line's whole length `n` (over `max`:
+/// the rest was read and dropped, so one huge line costs no memory), or
+/// `None` at the end of the input.
+///
+/// # Errors
+/// The reader's own errors.
+pub fn read_line(
+    reader: &mut dyn std::io::BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<usize>> {
+    buf.clear();
+    let mut total = 0usize;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok((total > 0).then_some(total));
+        }
+        let (piece, done) = match memchr::memchr(b'\n', available) {
+            Some(i) => (&available[..i], i + 1),
+            None => (available, available.len()),
+        };
+        let keep = piece.len().min(max.saturating_sub(buf.len()));
+        buf.extend_from_slice(&piece[..keep]);
+        total += piece.len();
+        let end = done > piece.len();
+        reader.consume(done);
+        if end {
+            // An empty line still counts as a line.
+            return Ok(Some(total.max(1)));
+        }
+    }
 }

@@ -4,6 +4,7 @@
 mod args;
 mod audit;
 mod input;
+mod output;
 mod style;
 
 use std::io::Write as _;
@@ -15,6 +16,7 @@ use sslrequire::env::SessionEnv;
 use sslrequire::{Env, Error, Program, ProgramBuilder};
 
 use args::{CheckArgs, Cli, Command, EvalArgs, ExplainArgs, VarsArgs};
+use output::{out, outln};
 use style::Style;
 
 fn main() -> ExitCode {
@@ -48,23 +50,20 @@ fn with_env<T>(
     env: &args::EnvArgs,
     f: impl FnOnce(&dyn Env) -> T,
 ) -> Result<T, String> {
-    let root = input::file_root(&common.file_root)?;
-    let guard = |inner: &dyn Env| -> T {
-        f(&input::Guarded {
-            inner,
-            root: root.as_deref(),
-        })
-    };
+    let files = input::file_access(&common.file_root)?;
     if input::has_session(env) {
         let session = input::session(env)?;
-        let session_env = SessionEnv::new(&session, input::options(&env.render, common.dialect)?);
+        let mut opts = input::options(&env.render, common.dialect)?;
+        opts.files = files;
+        let session_env = SessionEnv::new(&session, opts);
         if let Some(reason) = session_env.handshake_failure() {
             return Err(input::handshake_error(reason));
         }
-        Ok(guard(&session_env))
+        Ok(f(&session_env))
     } else {
-        let map = input::var_map(env)?;
-        Ok(guard(&map))
+        let mut map = input::var_map(env)?;
+        map.set_files(files);
+        Ok(f(&map))
     }
 }
 
@@ -94,12 +93,12 @@ fn eval(a: EvalArgs) -> Outcome {
                 json!({"result": null, "expression": a.expr, "dialect": a.common.dialect.as_str(), "error": error_json(e)})
             }
         };
-        println!("{body}");
+        outln!("{body}");
     }
     match result {
         Ok(r) => {
             if !a.json {
-                println!("{r}");
+                outln!("{r}");
             }
             Ok(if r {
                 ExitCode::SUCCESS
@@ -165,7 +164,7 @@ fn check(a: CheckArgs) -> Outcome {
     }
     let failed = diagnostics.len();
     if a.json {
-        println!(
+        outln!(
             "{}",
             json!({"checked": inputs.len(), "failed": failed, "diagnostics": diagnostics})
         );
@@ -182,7 +181,7 @@ fn check(a: CheckArgs) -> Outcome {
         ));
     }
     let n = inputs.len();
-    println!(
+    outln!(
         "ok: {n} expression{} compile",
         if n == 1 { "" } else { "s" }
     );
@@ -215,7 +214,7 @@ fn explain(a: ExplainArgs) -> Outcome {
     for line in program.listing().lines() {
         out.push_str(&format!("  {line}\n"));
     }
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -289,7 +288,7 @@ fn why(a: EvalArgs) -> Outcome {
             )),
         }
     }
-    print!("{out}");
+    out!("{out}");
     match traced.result {
         Ok(true) => Ok(ExitCode::SUCCESS),
         Ok(false) => Ok(ExitCode::from(1)),
@@ -313,7 +312,9 @@ fn vars(a: VarsArgs) -> Outcome {
             .into_iter()
             .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned().into()))
             .collect();
-        let _ = writeln!(out, "{}", serde_json::Value::Object(map));
+        writeln!(out, "{}", serde_json::Value::Object(map))
+            .and_then(|()| out.flush())
+            .unwrap_or_else(|e| output::exit_on(&e));
         return Ok(ExitCode::SUCCESS);
     }
     // One variable per line: control bytes (the newlines of a PEM) are
@@ -331,8 +332,9 @@ fn vars(a: VarsArgs) -> Outcome {
             }
         }
         line.push(b'\n');
-        let _ = out.write_all(&line);
+        out.write_all(&line).unwrap_or_else(|e| output::exit_on(&e));
     }
+    out.flush().unwrap_or_else(|e| output::exit_on(&e));
     Ok(ExitCode::SUCCESS)
 }
 
