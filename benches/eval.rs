@@ -11,7 +11,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use regex::bytes::Regex;
 use sslrequire::env::{EnvOptions, LazyCert, Session, SessionEnv};
-use sslrequire::{Machine, Program, Reparser};
+use sslrequire::{Machine, Program, Reparser, VarMap};
 
 const W1: &str = r#"( %{SSL_CIPHER} !~ m/^(EXP|NULL)-/ and %{SSL_CLIENT_S_DN_O} eq "Snake Oil, Ltd." and %{SSL_CLIENT_S_DN_OU} in {"Staff", "CA", "Dev"} and %{TIME_WDAY} >= 1 and %{TIME_WDAY} <= 5 and %{TIME_HOUR} >= 8 and %{TIME_HOUR} <= 20 ) or %{REMOTE_ADDR} =~ m/^192\.76\.162\.[0-9]+$/"#;
 const W2: &str = r#"%{SSL_CLIENT_VERIFY} eq "SUCCESS" and %{SSL_CLIENT_S_DN_CN} eq "alice""#;
@@ -449,9 +449,48 @@ fn scale(c: &mut Criterion) {
     g.finish();
 }
 
+/// Issue 11: what the worst expressions of about 1 KiB cost, beside W1.
+/// `check` (compile) of 80 nested `base64()` stops at the 16 MiB value
+/// limit (E209); evaluating 40 capture doublings stops there too (E305).
+fn hostile(c: &mut Criterion) {
+    let mut g = c.benchmark_group("hostile");
+    g.sample_size(10);
+    let nested = format!(
+        "{}\"{}\"{} == \"x\"",
+        "base64(".repeat(80),
+        "a".repeat(100),
+        ")".repeat(80)
+    );
+    assert_eq!(Program::new(&nested).unwrap_err().code(), "E209");
+    g.bench_function("check/W1", |b| b.iter(|| Program::new(black_box(W1))));
+    g.bench_function("check/nested-base64-749B", |b| {
+        b.iter(|| Program::new(black_box(&nested)))
+    });
+    let doubling = format!(
+        "%{{REMOTE_USER}} =~ m/(.+)/ and {}",
+        vec!["$0 . $0 =~ m/(.*)/"; 40].join(" and ")
+    );
+    let p = Program::new(&doubling).unwrap();
+    let mut env = VarMap::new();
+    env.set("REMOTE_USER", vec![b'u'; 1024]).unwrap();
+    assert_eq!(p.eval(&env).unwrap_err().code(), "E305");
+    let mut small = sslrequire::ProgramBuilder::new();
+    small.value_limit(1 << 20);
+    let p_small = small.build(&doubling).unwrap();
+    let mut m = Machine::new();
+    g.bench_function("eval/capture-doubling-945B", |b| {
+        b.iter(|| p.eval_with(&mut m, black_box(&env)))
+    });
+    g.bench_function("eval/capture-doubling-945B-limit-1MiB", |b| {
+        b.iter(|| p_small.eval_with(&mut m, black_box(&env)))
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     eval,
+    hostile,
     per_request,
     compile,
     reparse,

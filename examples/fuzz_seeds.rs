@@ -59,6 +59,38 @@ fn main() {
             }
         }
     }
+    // The hostile shapes of issue 11 (tests/hostile.rs): nested pure
+    // functions, captures that double, dead branches with errors, the
+    // 2.2 → 2.4 retry, deep nesting behind a string.
+    let nest = |f: &str, depth: usize, inner: &str| {
+        format!(
+            "{}{inner}{}",
+            format!("{f}(").repeat(depth),
+            ")".repeat(depth)
+        )
+    };
+    exprs.extend([
+        format!(
+            "{} == \"x\"",
+            nest("base64", 80, &format!("\"{}\"", "a".repeat(100)))
+        ),
+        format!("{} == \"x\"", nest("escape", 30, "%{REMOTE_USER}")),
+        format!("{} != \"\"", nest("toupper", 40, "%{HTTP_USER_AGENT}")),
+        format!(
+            "%{{REMOTE_USER}} =~ m/(.+)/ and {}",
+            vec!["$0 . $0 =~ m/(.*)/"; 30].join(" and ")
+        ),
+        r#"%{HTTP_USER_AGENT} !~ m/^(a+)+(?!x)$/"#.to_string(),
+        r#"true or %{NOT_A_VAR} == "x""#.to_string(),
+        r#"true or %{SSL_CLIENT_S_DN_CN} =~ m/[z-a]/"#.to_string(),
+        r#"false and %{HTTPS} =~ m/(/ "#.to_string(),
+        r#"true || "10.1.2.3" -ipmatch "10.0.0.0/99""#.to_string(),
+        format!(
+            r#"'"' == 'x' || {}'a' == 'a'{} || 'x"' == 'y'"#,
+            "(".repeat(200),
+            ")".repeat(200)
+        ),
+    ]);
     let mut seeds: Vec<(&str, Vec<u8>)> = Vec::new();
     for e in &exprs {
         for target in ["parse", "compile_eval", "roundtrip"] {
