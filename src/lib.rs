@@ -63,15 +63,18 @@
 #![warn(missing_debug_implementations)]
 
 pub mod compile;
+mod dialect;
 pub mod env;
 pub mod error;
+mod func;
 pub mod reparse;
 pub mod syntax;
 pub mod vm;
 
 pub use compile::{strcmplex, Program, ProgramBuilder, RegexLimits, DEFAULT_VALUE_LIMIT};
+pub use dialect::{Dialect, UnknownDialect};
 pub use env::{Env, Var, VarMap};
 pub use error::{Error, ErrorKind, Span};
 pub use reparse::Reparser;
-pub use syntax::{parse, Dialect, Expr, Parser, ParserBuilder};
+pub use syntax::{parse, Expr, Parser, ParserBuilder};
 pub use vm::Machine;

@@ -14,8 +14,8 @@ use quick_cache::Weighter;
 use crate::compile::{Program, ProgramBuilder};
 use crate::env::Env;
 use crate::error::Error;
-use crate::syntax::Dialect;
 use crate::vm::Machine;
+use crate::Dialect;
 
 /// Default cache size: 16 MiB of source text and compiled programs.
 pub const DEFAULT_CAPACITY: u64 = 16 << 20;

@@ -1,8 +1,6 @@
 //! [`Expr`] → [`Program`]: names resolved to slots, regexes compiled,
 //! constant lists turned into sets, `&&`/`||` into jumps, constants folded.
 
-pub(crate) mod funcs;
-pub(crate) mod library;
 mod pcre;
 mod program;
 pub(crate) mod regex;
@@ -11,10 +9,11 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::env::{resolve, Resolved, Var};
+use crate::env::{cstr, resolve, Resolved, Var};
 use crate::error::{Error, ErrorKind, Span};
-use crate::syntax::{self, CmpOp, Dialect, Expr, ExprKind, List, StrPart, VarRef, Word, WordKind};
-use library::{BinaryOp, Func, UnaryOp};
+use crate::func::{self, BinaryOp, Func, UnaryOp};
+use crate::syntax::{self, CmpOp, Expr, ExprKind, List, StrPart, VarRef, Word, WordKind};
+use crate::Dialect;
 pub use program::Program;
 pub(crate) use program::*;
 
@@ -263,24 +262,9 @@ struct Compiler {
     regexes: Vec<Arc<regex::Regex>>,
     lists: Vec<ListCode>,
     words: Vec<WordCode>,
-    subnets: Vec<funcs::Subnet>,
+    subnets: Vec<func::Subnet>,
     reads_backrefs: bool,
     poison: Option<(String, Span)>,
-}
-
-/// A C string: everything up to the first NUL.
-#[inline]
-pub(crate) fn cstr(b: &[u8]) -> &[u8] {
-    // Most values are short: a plain scan beats memchr's set-up there.
-    let nul = if b.len() <= 32 {
-        b.iter().position(|&c| c == 0)
-    } else {
-        memchr::memchr(0, b)
-    };
-    match nul {
-        Some(i) => &b[..i],
-        None => b,
-    }
 }
 
 impl Compiler {
@@ -632,7 +616,7 @@ impl Compiler {
             }
             (Func::Ssl, Folded::Const(a)) => {
                 let name = String::from_utf8_lossy(&a).into_owned();
-                Ok(match library::ssl_lookup(&name) {
+                Ok(match func::ssl_lookup(&name) {
                     Resolved::Var(v) => self.read(v),
                     _ => Folded::Const(Vec::new()),
                 })

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 
-use super::library::{BinaryOp, Func, UnaryOp};
 use super::regex::Regex;
 use crate::env::Var;
 use crate::error::Span;
-use crate::syntax::{CmpOp, Dialect};
+use crate::func::{BinaryOp, Func, UnaryOp};
+use crate::syntax::CmpOp;
+use crate::Dialect;
 
 /// Index into the constant pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,7 +150,7 @@ pub struct Program {
     pub(crate) lists: Box<[ListCode]>,
     pub(crate) words: Box<[WordCode]>,
     /// Constant subnets of `-R` / `-ipmatch`.
-    pub(crate) subnets: Box<[super::funcs::Subnet]>,
+    pub(crate) subnets: Box<[super::func::Subnet]>,
     /// Whether any `$N` is read: if not, matches skip capture extraction.
     pub(crate) reads_backrefs: bool,
     /// mod_ssl 2.2's sticky scanner error: every evaluation fails.

