@@ -67,14 +67,16 @@ mod dialect;
 pub mod env;
 pub mod error;
 mod func;
+mod pattern;
 pub mod reparse;
 pub mod syntax;
 pub mod vm;
 
-pub use compile::{strcmplex, Program, ProgramBuilder, RegexLimits, DEFAULT_VALUE_LIMIT};
+pub use compile::{strcmplex, Program, ProgramBuilder, DEFAULT_VALUE_LIMIT};
 pub use dialect::{Dialect, UnknownDialect};
 pub use env::{Env, Var, VarMap};
 pub use error::{Error, ErrorKind, Span};
+pub use pattern::RegexLimits;
 pub use reparse::Reparser;
 pub use syntax::{parse, Expr, Parser, ParserBuilder};
 pub use vm::Machine;

@@ -1,9 +1,7 @@
 //! [`Expr`] → [`Program`]: names resolved to slots, regexes compiled,
 //! constant lists turned into sets, `&&`/`||` into jumps, constants folded.
 
-mod pcre;
 mod program;
-pub(crate) mod regex;
 
 use std::sync::Arc;
 
@@ -12,6 +10,7 @@ use rustc_hash::FxHashMap;
 use crate::env::{cstr, resolve, Resolved, Var};
 use crate::error::{Error, ErrorKind, Span};
 use crate::func::{self, BinaryOp, Func, UnaryOp};
+use crate::pattern::{Regex, RegexLimits};
 use crate::syntax::{self, CmpOp, Expr, ExprKind, List, StrPart, VarRef, Word, WordKind};
 use crate::Dialect;
 pub use program::Program;
@@ -20,52 +19,6 @@ pub(crate) use program::*;
 /// The default bound on any value a program builds (16 MiB): above
 /// everything Apache itself reads (`file()` stops at 10 MiB).
 pub const DEFAULT_VALUE_LIMIT: usize = 16 << 20;
-
-/// What PCRE2 may spend on one match, and what hitting a limit means.
-///
-/// Only patterns that need PCRE2 (back-references, lookaround, …) run
-/// there; the rest run in the `regex` crate, in linear time, and never
-/// stop early.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RegexLimits {
-    /// PCRE2's match limit (internal match calls). Default 10 000 000,
-    /// PCRE2's own, so Apache's.
-    pub match_limit: u32,
-    /// PCRE2's backtracking depth limit. Default 10 000 000, PCRE2's own.
-    pub depth_limit: u32,
-    /// PCRE2's heap limit for backtracking frames, in KiB. Default 65 536
-    /// (64 MiB); PCRE2's own is 20 000 000 (about 20 GB).
-    pub heap_limit_kib: u32,
-    /// `false` (the default, as Apache): a match that hits a limit counts
-    /// as "no match", so `!~` is then *true*. `true`: it is an evaluation
-    /// error (E306), which denies.
-    pub strict: bool,
-}
-
-impl RegexLimits {
-    /// The defaults documented on each field.
-    pub const DEFAULT: RegexLimits = RegexLimits {
-        match_limit: 10_000_000,
-        depth_limit: 10_000_000,
-        heap_limit_kib: 64 << 10,
-        strict: false,
-    };
-
-    pub(crate) const fn pcre(self) -> pcre::Limits {
-        pcre::Limits {
-            match_limit: self.match_limit,
-            depth_limit: self.depth_limit,
-            heap_limit_kib: self.heap_limit_kib,
-        }
-    }
-}
-
-impl Default for RegexLimits {
-    fn default() -> RegexLimits {
-        RegexLimits::DEFAULT
-    }
-}
 
 /// Options for building a [`Program`].
 #[derive(Clone, Debug)]
@@ -259,7 +212,7 @@ struct Compiler {
     const_ids: FxHashMap<Box<[u8]>, ConstId>,
     vars: Vec<Var>,
     var_slots: FxHashMap<Var, VarSlot>,
-    regexes: Vec<Arc<regex::Regex>>,
+    regexes: Vec<Arc<Regex>>,
     lists: Vec<ListCode>,
     words: Vec<WordCode>,
     subnets: Vec<func::Subnet>,
@@ -371,7 +324,7 @@ impl Compiler {
                 negated,
             } => {
                 let a = self.word(lhs)?;
-                let re = regex::Regex::shared(&regex.pattern, regex.icase, self.dialect).map_err(
+                let re = Regex::shared(&regex.pattern, regex.icase, self.dialect).map_err(
                     |(message, at)| {
                         let start = (regex.span.start + at).min(regex.span.end);
                         (

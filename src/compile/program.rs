@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 
-use super::regex::Regex;
 use crate::env::Var;
 use crate::error::Span;
 use crate::func::{BinaryOp, Func, UnaryOp};
+use crate::pattern::Regex;
 use crate::syntax::CmpOp;
 use crate::Dialect;
 
@@ -161,7 +161,7 @@ pub struct Program {
     pub(crate) dialect: Dialect,
     /// The largest value evaluation may build (`ProgramBuilder::value_limit`).
     pub(crate) value_limit: usize,
-    pub(crate) regex_limits: super::RegexLimits,
+    pub(crate) regex_limits: crate::pattern::RegexLimits,
 }
 
 impl Program {

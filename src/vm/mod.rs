@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use regex::bytes::CaptureLocations;
 
-use crate::compile::regex::Groups;
 use crate::compile::{compare, ListCode, Op, Operand, Program, WordCode};
 use crate::env::{cstr, Env};
 use crate::error::{Error, ErrorKind, Span};
+use crate::pattern::Groups;
 
 /// Reusable scratch space for evaluations. Not shared between threads; one
 /// per thread (or per task) is the intended use.

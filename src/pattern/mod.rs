@@ -7,20 +7,68 @@
 //! * the `regex` crate (linear time, no backtracking) for every pattern whose
 //!   meaning is provably the same in both engines — [`needs_pcre`] decides;
 //! * PCRE2 itself for the rest: back-references, lookaround, `\Q…\E`,
-//!   possessive quantifiers, `(?m)`, `\v`, 2.2's `$` … with PCRE2's match
-//!   limit, so no pattern can hang a request.
+//!   possessive quantifiers, `(?m)`, `\v`, 2.2's `$` … with PCRE2's match,
+//!   depth and heap limits ([`RegexLimits`]), so no pattern can hang a
+//!   request.
 //!
 //! So no pattern is silently evaluated differently from Apache: it either
 //! runs in an engine that agrees, or in PCRE2.
+
+mod pcre;
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 use regex::bytes::{CaptureLocations, Regex as Fast, RegexBuilder};
 use rustc_hash::FxHashMap;
 
-use super::pcre;
-pub(crate) use super::pcre::Stopped;
 use crate::Dialect;
+pub(crate) use pcre::Stopped;
+
+/// What PCRE2 may spend on one match, and what hitting a limit means.
+///
+/// Only patterns that need PCRE2 (back-references, lookaround, …) run
+/// there; the rest run in the `regex` crate, in linear time, and never
+/// stop early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RegexLimits {
+    /// PCRE2's match limit (internal match calls). Default 10 000 000,
+    /// PCRE2's own, so Apache's.
+    pub match_limit: u32,
+    /// PCRE2's backtracking depth limit. Default 10 000 000, PCRE2's own.
+    pub depth_limit: u32,
+    /// PCRE2's heap limit for backtracking frames, in KiB. Default 65 536
+    /// (64 MiB); PCRE2's own is 20 000 000 (about 20 GB).
+    pub heap_limit_kib: u32,
+    /// `false` (the default, as Apache): a match that hits a limit counts
+    /// as "no match", so `!~` is then *true*. `true`: it is an evaluation
+    /// error (E306), which denies.
+    pub strict: bool,
+}
+
+impl RegexLimits {
+    /// The defaults documented on each field.
+    pub const DEFAULT: RegexLimits = RegexLimits {
+        match_limit: 10_000_000,
+        depth_limit: 10_000_000,
+        heap_limit_kib: 64 << 10,
+        strict: false,
+    };
+
+    pub(crate) const fn pcre(self) -> pcre::Limits {
+        pcre::Limits {
+            match_limit: self.match_limit,
+            depth_limit: self.depth_limit,
+            heap_limit_kib: self.heap_limit_kib,
+        }
+    }
+}
+
+impl Default for RegexLimits {
+    fn default() -> RegexLimits {
+        RegexLimits::DEFAULT
+    }
+}
 
 /// Apache keeps `$0`–`$9` (AP_MAX_REG_MATCH = 10).
 pub(crate) const MAX_GROUPS: usize = 10;
@@ -288,7 +336,7 @@ pub(crate) fn needs_pcre(pattern: &str, dialect: Dialect) -> bool {
 mod tests {
     use super::*;
 
-    const LIMITS: pcre::Limits = crate::compile::RegexLimits::DEFAULT.pcre();
+    const LIMITS: pcre::Limits = RegexLimits::DEFAULT.pcre();
 
     fn re(p: &str, icase: bool) -> Regex {
         Regex::new(p, icase, Dialect::V24).unwrap()
