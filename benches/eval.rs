@@ -222,7 +222,7 @@ fn eval(c: &mut Criterion) {
     for (name, src, hand_fn, cel_src) in cases {
         let p = Program::new(src).expect("compiles");
         let layout = p.layout(&NAMES).expect("layout");
-        let env = layout.bind(&p, &refs);
+        let env = layout.bind(&p, &refs).expect("the layout of p");
         let mut m = Machine::new();
         assert!(p.eval_with(&mut m, &env).unwrap(), "{name}");
         assert!(hand_fn(&f), "{name} hand-written");
@@ -260,7 +260,7 @@ fn per_request(c: &mut Criterion) {
     g.bench_function("W1/bind+eval", |b| {
         b.iter(|| {
             let refs: [&[u8]; 20] = std::array::from_fn(|i| black_box(v[i].as_bytes()));
-            let env = layout.bind(&p, &refs);
+            let env = layout.bind(&p, &refs).expect("the layout of p");
             p.eval_with(&mut m, &env)
         })
     });

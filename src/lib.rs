@@ -3,16 +3,18 @@
 //! Apache mod_ssl's `SSLRequire` expression language as a standalone
 //! engine, with Apache's exact semantics.
 //!
-//! The pipeline has one module per stage:
+//! A [`Program`] is the face of the pipeline (ARCHITECTURE.md draws it):
 //!
 //! * [`syntax`] reads the text with the pest grammar (`grammar.pest`) into
 //!   an [`Expr`] tree, in Apache 2.4's dialect (the default) or mod_ssl
 //!   2.2's ([`Dialect`]).
-//! * [`compile`] turns the tree into a [`Program`] once: variable names are
-//!   resolved with Apache's case rules, regexes compiled, constant lists
+//! * `compile` turns the tree into the program's code once: variable names
+//!   are resolved with Apache's case rules, regexes compiled, constant lists
 //!   turned into sets, `&&`/`||` into jumps, constants folded.
-//! * [`vm`] runs a program against an [`Env`] (the SSL variable
+//! * `vm` runs the code against an [`Env`] (the SSL variable
 //!   environment), reusing a [`Machine`]'s scratch space.
+//! * Both use the function and operator library (`func`) and the regex
+//!   engines (`pattern`: the `regex` crate, and PCRE2 with [`RegexLimits`]).
 //! * [`env`](mod@env) builds that environment as mod_ssl does: [`VarMap`] for
 //!   values given by name, and [`env::SessionEnv`] over a captured or
 //!   negotiated [`env::Session`] (certificate chains, protocol, cipher,
@@ -62,21 +64,23 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
-pub mod compile;
+mod compile;
 mod dialect;
 pub mod env;
 pub mod error;
 mod func;
 mod pattern;
+mod program;
 pub mod reparse;
 pub mod syntax;
-pub mod vm;
+mod vm;
 
-pub use compile::{strcmplex, Program, ProgramBuilder, DEFAULT_VALUE_LIMIT};
 pub use dialect::{Dialect, UnknownDialect};
 pub use env::{Env, Var, VarMap};
 pub use error::{Error, ErrorKind, Span};
+pub use func::strcmplex;
 pub use pattern::RegexLimits;
+pub use program::{Layout, LayoutMismatch, Program, ProgramBuilder, Slots, DEFAULT_VALUE_LIMIT};
 pub use reparse::Reparser;
 pub use syntax::{parse, Expr, Parser, ParserBuilder};
-pub use vm::Machine;
+pub use vm::{Machine, Step, Traced};

@@ -11,11 +11,11 @@ use std::sync::Arc;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
-use crate::compile::{Program, ProgramBuilder};
+use crate::dialect::Dialect;
 use crate::env::Env;
 use crate::error::Error;
+use crate::program::{Program, ProgramBuilder};
 use crate::vm::Machine;
-use crate::Dialect;
 
 /// Default cache size: 16 MiB of source text and compiled programs.
 pub const DEFAULT_CAPACITY: u64 = 16 << 20;

@@ -313,19 +313,19 @@ fn a_symlink_swapped_in_after_the_check_cannot_escape() {
         })
     };
     let path = target.display().to_string();
-    let mut seen_inside = 0;
     for _ in 0..2000 {
+        // (Which state a read meets depends on the scheduler; what matters
+        // is that none of them is the secret.)
         match files.read(path.as_bytes()) {
-            Ok(content) => {
-                assert_eq!(content, b"alice");
-                seen_inside += 1;
-            }
+            Ok(content) => assert_eq!(content, b"alice"),
             Err(e) => assert!(matches!(e.code(), "E303" | "E300"), "{e}"),
+        }
+        if let Ok(Some(info)) = files.stat(path.as_bytes(), true) {
+            assert_eq!(info.len, 5, "stat followed the link out");
         }
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     swapper.join().unwrap();
-    assert!(seen_inside > 0);
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -1,162 +1,67 @@
-//! [`Expr`] → [`Program`]: names resolved to slots, regexes compiled,
+//! [`Expr`] → [`Code`]: names resolved to slots, regexes compiled,
 //! constant lists turned into sets, `&&`/`||` into jumps, constants folded.
+//! [`Program`](crate::Program) wraps the result.
 
-mod program;
+mod code;
+mod emit;
 
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use crate::dialect::Dialect;
 use crate::env::{cstr, resolve, Resolved, Var};
-use crate::error::{Error, ErrorKind, Span};
+use crate::error::{ErrorKind, Span};
+use crate::func::compare;
 use crate::func::{self, BinaryOp, Func, UnaryOp};
 use crate::pattern::{Regex, RegexLimits};
-use crate::syntax::{self, CmpOp, Expr, ExprKind, List, StrPart, VarRef, Word, WordKind};
-use crate::Dialect;
-pub use program::Program;
-pub(crate) use program::*;
+use crate::syntax::{Expr, ExprKind, List, StrPart, VarRef, Word, WordKind};
+pub(crate) use code::*;
+use emit::Node;
 
-/// The default bound on any value a program builds (16 MiB): above
-/// everything Apache itself reads (`file()` stops at 10 MiB).
-pub const DEFAULT_VALUE_LIMIT: usize = 16 << 20;
-
-/// Options for building a [`Program`].
-#[derive(Clone, Debug)]
-pub struct ProgramBuilder {
-    parser: syntax::ParserBuilder,
-    dialect: Dialect,
-    value_limit: usize,
-    regex_limits: RegexLimits,
+/// What the compiler needs besides the tree (the rest of
+/// `ProgramBuilder`'s options are the parser's).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Options {
+    pub dialect: Dialect,
+    pub value_limit: usize,
+    pub regex_limits: RegexLimits,
 }
 
-impl Default for ProgramBuilder {
-    fn default() -> ProgramBuilder {
-        ProgramBuilder {
-            parser: syntax::ParserBuilder::default(),
-            dialect: Dialect::default(),
-            value_limit: DEFAULT_VALUE_LIMIT,
-            regex_limits: RegexLimits::DEFAULT,
-        }
-    }
-}
-
-impl ProgramBuilder {
-    /// Dialect 2.4 and the parser's default limits.
-    pub fn new() -> ProgramBuilder {
-        ProgramBuilder::default()
-    }
-
-    /// Which language.
-    pub fn dialect(&mut self, dialect: Dialect) -> &mut ProgramBuilder {
-        self.dialect = dialect;
-        self.parser.dialect(dialect);
-        self
-    }
-
-    /// Longest accepted expression, in bytes.
-    pub fn size_limit(&mut self, bytes: usize) -> &mut ProgramBuilder {
-        self.parser.size_limit(bytes);
-        self
-    }
-
-    /// Deepest accepted nesting.
-    pub fn nest_limit(&mut self, limit: u32) -> &mut ProgramBuilder {
-        self.parser.nest_limit(limit);
-        self
-    }
-
-    /// The largest value the program may build, in bytes: a constant that
-    /// folds larger is a compile error (E209), a concatenation or function
-    /// result that grows larger while evaluating is an evaluation error
-    /// (E305, deny). Default [`DEFAULT_VALUE_LIMIT`]. Values the
-    /// environment supplies are not counted; `file()` stops at 10 MiB.
-    pub fn value_limit(&mut self, bytes: usize) -> &mut ProgramBuilder {
-        self.value_limit = bytes;
-        self
-    }
-
-    /// PCRE2's limits and what hitting one means (default
-    /// [`RegexLimits::DEFAULT`]: Apache's "no match").
-    pub fn regex_limits(&mut self, limits: RegexLimits) -> &mut ProgramBuilder {
-        self.regex_limits = limits;
-        self
-    }
-
-    /// Parses and compiles `src`.
-    ///
-    /// # Errors
-    /// A parse (E1xx) or compile (E2xx) error.
-    pub fn build(&self, src: &str) -> Result<Program, Error> {
-        let expr = self.parser.build().parse(src)?;
-        self.compile(&expr, src)
-    }
-
-    /// Compiles an expression parsed from `src` (which error messages
-    /// quote; spans in `expr` point into it).
-    ///
-    /// # Errors
-    /// A compile error (E2xx): unknown variable, function or operator,
-    /// invalid regex.
-    pub fn compile(&self, expr: &Expr, src: &str) -> Result<Program, Error> {
-        let source: Arc<str> = Arc::from(src);
-        let mut c = Compiler::new(self.dialect, self.value_limit, self.regex_limits);
-        // mod_ssl 2.2 records a scanner error while reading the text, so it
-        // poisons the expression even inside parts that folding removes.
-        c.poison = first_bad_escape(expr).map(|(text, span)| {
-            let message = match syntax_escape_error(&text) {
-                ErrorKind::EscapeOutOfBound => "escape sequence out of bound",
-                _ => "bad escape sequence",
-            };
-            (format!("{message} `{text}`"), span)
-        });
-        let node = c
-            .expr(expr)
-            .map_err(|(k, s)| Error::new(k, s, source.clone()))?;
-        let mut ops = Vec::new();
-        let mut spans = Vec::new();
-        emit(&node, &mut ops, &mut spans);
-        Ok(Program {
-            ops: ops.into(),
-            spans: spans.into(),
-            consts: c.consts.into(),
-            vars: c.vars.into(),
-            regexes: c.regexes.into(),
-            lists: c.lists.into(),
-            words: c.words.into(),
-            subnets: c.subnets.into(),
-            reads_backrefs: c.reads_backrefs,
-            poison: c.poison,
-            source,
-            dialect: self.dialect,
-            value_limit: self.value_limit,
-            regex_limits: self.regex_limits,
-            id: next_program_id(),
-        })
-    }
-}
-
-impl Program {
-    /// Parses and compiles a 2.4 expression.
-    ///
-    /// # Errors
-    /// A parse (E1xx) or compile (E2xx) error, with a caret diagnostic.
-    pub fn new(src: &str) -> Result<Program, Error> {
-        ProgramBuilder::new().build(src)
-    }
-
-    /// Compiles a parsed 2.4 expression; `src` is the text it was parsed
-    /// from (for error messages).
-    ///
-    /// # Errors
-    /// A compile error (E2xx).
-    pub fn compile(expr: &Expr, src: &str) -> Result<Program, Error> {
-        ProgramBuilder::new().compile(expr, src)
-    }
-
-    /// Options: dialect, limits.
-    pub fn builder() -> ProgramBuilder {
-        ProgramBuilder::new()
-    }
+/// Compiles `expr`: every name resolved and every regex compiled (dead
+/// branches included, as Apache's parser does), then folded and laid out.
+///
+/// # Errors
+/// The first compile error (E2xx), with its span.
+pub(crate) fn compile(expr: &Expr, opts: Options) -> CResult<Code> {
+    let mut c = Compiler::new(opts.dialect, opts.value_limit, opts.regex_limits);
+    // mod_ssl 2.2 records a scanner error while reading the text, so it
+    // poisons the expression even inside parts that folding removes.
+    c.poison = first_bad_escape(expr).map(|(text, span)| {
+        let message = match syntax_escape_error(&text) {
+            ErrorKind::EscapeOutOfBound => "escape sequence out of bound",
+            _ => "bad escape sequence",
+        };
+        (format!("{message} `{text}`"), span)
+    });
+    let node = c.expr(expr)?;
+    let (ops, spans) = emit::layout(&node);
+    Ok(Code {
+        ops: ops.into(),
+        spans: spans.into(),
+        consts: c.consts.into(),
+        vars: c.vars.into(),
+        regexes: c.regexes.into(),
+        lists: c.lists.into(),
+        words: c.words.into(),
+        subnets: c.subnets.into(),
+        reads_backrefs: c.reads_backrefs,
+        poison: c.poison,
+        dialect: opts.dialect,
+        value_limit: opts.value_limit,
+        regex_limits: opts.regex_limits,
+        id: next_program_id(),
+    })
 }
 
 type CResult<T> = Result<T, (ErrorKind, Span)>;
@@ -165,32 +70,6 @@ type CResult<T> = Result<T, (ErrorKind, Span)>;
 const STACK_RED_ZONE: usize = 128 << 10;
 /// The size of such a segment.
 const STACK_GROW: usize = 4 << 20;
-
-/// The boolean structure after folding, before jumps are laid out.
-enum Node {
-    Const(bool),
-    /// A test op; `pure`: cannot fail and has no side effect (captures), so
-    /// it may be skipped when the result is already known.
-    Test {
-        op: Op,
-        span: Span,
-        pure: bool,
-    },
-    Not(Box<Node>),
-    And(Vec<Node>),
-    Or(Vec<Node>),
-}
-
-impl Node {
-    fn is_pure(&self) -> bool {
-        match self {
-            Node::Const(_) => true,
-            Node::Test { pure, .. } => *pure,
-            Node::Not(n) => n.is_pure(),
-            Node::And(v) | Node::Or(v) => v.iter().all(Node::is_pure),
-        }
-    }
-}
 
 /// A word after folding: known bytes, or code to compute them.
 enum Folded {
@@ -739,101 +618,19 @@ fn syntax_escape_error(text: &str) -> ErrorKind {
     }
 }
 
-/// A process-unique id for each compiled program (so a [`Slots`]
-/// environment knows which program's slots it holds).
-///
-/// [`Slots`]: crate::env::Slots
+/// A process-unique id for each compiled program (so a
+/// [`Slots`](crate::Slots) environment knows which program's slots it
+/// holds).
 fn next_program_id() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// mod_ssl's `strcmplex`: the longer string is greater; at equal length the
-/// first differing byte decides, bytes compared as C `char` — signed on
-/// x86-64 (as Apache 2.4.71 was measured), so bytes ≥ 0x80 sort below ASCII.
-pub fn strcmplex(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-    a.len().cmp(&b.len()).then_with(|| {
-        for (x, y) in a.iter().zip(b) {
-            if x != y {
-                return (*x as i8).cmp(&(*y as i8));
-            }
-        }
-        std::cmp::Ordering::Equal
-    })
-}
-
-/// A comparison as SSLRequire does it (every spelling, both dialects).
-#[inline]
-pub(crate) fn compare(op: CmpOp, a: &[u8], b: &[u8]) -> bool {
-    use std::cmp::Ordering::*;
-    match op {
-        CmpOp::Eq => a == b,
-        CmpOp::Ne => a != b,
-        CmpOp::Lt => strcmplex(a, b) == Less,
-        CmpOp::Le => strcmplex(a, b) != Greater,
-        CmpOp::Gt => strcmplex(a, b) == Greater,
-        CmpOp::Ge => strcmplex(a, b) != Less,
-    }
-}
-
-/// Lays out the boolean structure as ops with forward jumps.
-fn emit(node: &Node, ops: &mut Vec<Op>, spans: &mut Vec<Span>) {
-    match node {
-        Node::Const(b) => {
-            ops.push(Op::Bool(*b));
-            spans.push(Span::default());
-        }
-        Node::Test { op, span, .. } => {
-            ops.push(*op);
-            spans.push(*span);
-        }
-        Node::Not(inner) => {
-            emit(inner, ops, spans);
-            ops.push(Op::Not);
-            spans.push(Span::default());
-        }
-        Node::And(items) | Node::Or(items) => {
-            let is_or = matches!(node, Node::Or(_));
-            let mut patches = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                emit(item, ops, spans);
-                if i + 1 < items.len() {
-                    patches.push(ops.len());
-                    ops.push(if is_or {
-                        Op::JumpIfTrue(0)
-                    } else {
-                        Op::JumpIfFalse(0)
-                    });
-                    spans.push(Span::default());
-                }
-            }
-            let end = ops.len() as u32;
-            for p in patches {
-                ops[p] = if is_or {
-                    Op::JumpIfTrue(end)
-                } else {
-                    Op::JumpIfFalse(end)
-                };
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cmp::Ordering::*;
-
-    #[test]
-    fn strcmplex_is_length_first_and_signed() {
-        assert_eq!(strcmplex(b"10", b"9"), Greater);
-        assert_eq!(strcmplex(b"b", b"aa"), Less);
-        assert_eq!(strcmplex(b"", b"a"), Less);
-        assert_eq!(strcmplex(b"abc", b"abd"), Less);
-        assert_eq!(strcmplex("é".as_bytes(), b"ab"), Less);
-        assert_eq!(strcmplex(b"-1", b"1"), Greater);
-    }
+    use crate::Program;
 
     fn listing(src: &str) -> String {
         Program::new(src).unwrap().listing()

@@ -9,7 +9,6 @@ pub mod cert;
 pub mod cipher;
 mod files;
 mod session;
-mod slots;
 #[cfg(feature = "rustls")]
 mod tls;
 mod var;
@@ -20,10 +19,9 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
-use crate::Dialect;
+use crate::dialect::Dialect;
 pub use files::{FileAccess, FileInfo, FileKind, Files, MAX_FILE_SIZE};
 pub use session::{EnvOptions, LazyCert, Session, SessionEnv, SessionError};
-pub use slots::{Layout, Slots};
 #[cfg(feature = "rustls")]
 pub use tls::{session_from_rustls, ClientAuth};
 pub use var::*;
@@ -40,7 +38,7 @@ pub trait Env {
     /// The value of `var`, which is slot `slot` of program `program` (see
     /// [`Program::vars`](crate::Program::vars)). The virtual machine reads
     /// variables through this; an environment prepared for one program
-    /// ([`Slots`]) answers by index. The default is [`Env::var`].
+    /// ([`Slots`](crate::Slots)) answers by index. The default is [`Env::var`].
     fn var_in(&self, program: u64, slot: u32, var: &Var) -> Option<&[u8]> {
         let _ = (program, slot);
         self.var(var)

@@ -23,7 +23,7 @@ use super::cipher;
 use super::var::*;
 use super::verify::{Outcome, Verifier};
 use super::{time_values, Env, VarMap};
-use crate::Dialect;
+use crate::dialect::Dialect;
 
 /// A field of a captured session that could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]

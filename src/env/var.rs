@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::Dialect;
+use crate::dialect::Dialect;
 
 /// Which certificate a certificate variable reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -33,14 +33,17 @@
 //! * `file_test`/`filesize`: `op_file_min`, `op_file_link`, `op_file_xbit`,
 //!   `filesize_func`.
 
+pub(crate) mod compare;
 pub(crate) mod file;
 pub(crate) mod fnmatch;
 pub(crate) mod string;
 pub(crate) mod subnet;
 
+use crate::dialect::Dialect;
 use crate::env::{CoreVar, Env, Table, Var};
 use crate::error::ErrorKind;
-use crate::Dialect;
+pub(crate) use compare::compare;
+pub use compare::strcmplex;
 use fnmatch::FnmatchFlags;
 pub(crate) use subnet::Subnet;
 

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use regex::bytes::{CaptureLocations, Regex as Fast, RegexBuilder};
 use rustc_hash::FxHashMap;
 
-use crate::Dialect;
+use crate::dialect::Dialect;
 pub(crate) use pcre::Stopped;
 
 /// What PCRE2 may spend on one match, and what hitting a limit means.

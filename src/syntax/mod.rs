@@ -8,8 +8,8 @@ pub(crate) use parser::decode_escape;
 
 use std::sync::Arc;
 
+use crate::dialect::Dialect;
 use crate::error::Error;
-use crate::Dialect;
 pub use ast::*;
 
 /// Default limit on the expression length, in bytes (1 MiB).

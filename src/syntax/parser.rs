@@ -4,8 +4,8 @@ use pest::iterators::Pair;
 use pest::Parser as _;
 
 use super::ast::*;
+use crate::dialect::Dialect;
 use crate::error::{ErrorKind, Span};
-use crate::Dialect;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar.pest"]

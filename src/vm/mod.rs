@@ -1,16 +1,15 @@
-//! The virtual machine: runs a [`Program`] against an [`Env`].
+//! The virtual machine: runs a program's code against an [`Env`].
 //!
 //! A [`Machine`] holds the scratch space one evaluation needs (computed
 //! words, regex captures); reuse one per thread and evaluations that read
 //! variables and constants allocate nothing.
 
-use std::sync::Arc;
-
 use regex::bytes::CaptureLocations;
 
-use crate::compile::{compare, ListCode, Op, Operand, Program, WordCode};
+use crate::compile::{Code, ListCode, Op, Operand, WordCode};
 use crate::env::{cstr, Env};
 use crate::error::{Error, ErrorKind, Span};
+use crate::func::compare;
 use crate::pattern::Groups;
 
 /// Reusable scratch space for evaluations. Not shared between threads; one
@@ -41,7 +40,7 @@ impl Machine {
     }
 }
 
-/// One test that ran, from [`Program::eval_traced`].
+/// One test that ran, from [`Program::eval_traced`](crate::Program::eval_traced).
 #[derive(Clone, Debug)]
 pub struct Step {
     /// The op's index in the program listing.
@@ -84,94 +83,22 @@ impl<'a> Val<'a> {
     }
 }
 
-impl Program {
-    /// Evaluates the expression: `Ok(true)` allows, `Ok(false)` denies.
-    ///
-    /// # Errors
-    /// An evaluation error (E3xx: a `file()` that cannot be read, …).
-    /// Apache answers 403 for it: treat an error as deny, and report it.
-    pub fn eval<E: Env + ?Sized>(&self, env: &E) -> Result<bool, Error> {
-        self.eval_with(&mut Machine::new(), env)
-    }
-
-    /// [`Program::eval`] reusing `machine`'s scratch space.
-    ///
-    /// # Errors
-    /// As [`Program::eval`].
-    pub fn eval_with<E: Env + ?Sized>(
-        &self,
-        machine: &mut Machine,
-        env: &E,
-    ) -> Result<bool, Error> {
-        self.run(machine, env, &mut |_, _, _| {})
-    }
-
-    /// Whether to allow: `true` only when the expression evaluated to true.
-    /// An evaluation error denies, and is handed to `on_error` so it is
-    /// never lost (log it, as Apache does).
-    pub fn allows<E: Env + ?Sized>(
-        &self,
-        machine: &mut Machine,
-        env: &E,
-        on_error: impl FnOnce(&Error),
-    ) -> bool {
-        match self.eval_with(machine, env) {
-            Ok(b) => b,
-            Err(e) => {
-                on_error(&e);
-                false
-            }
-        }
-    }
-
-    /// Evaluates like [`Program::eval_with`] and records every test that
-    /// ran: what it compared and its result. Tests that did not run were
-    /// short-circuited.
-    pub fn eval_traced<E: Env + ?Sized>(&self, machine: &mut Machine, env: &E) -> Traced {
-        let mut steps = Vec::new();
-        let result = self.run(machine, env, &mut |pc, values, result| {
-            steps.push(Step {
-                index: pc,
-                span: self.spans[pc],
-                values: values.iter().map(|v| v.to_vec()).collect(),
-                result,
-            })
-        });
-        Traced { result, steps }
-    }
-
-    /// Every test of the program (comparisons, matches, `in`, operators),
-    /// as (op index, span in the source), in program order.
-    pub fn tests(&self) -> Vec<(usize, Span)> {
-        self.ops
-            .iter()
-            .enumerate()
-            .filter(|(_, op)| {
-                !matches!(
-                    op,
-                    Op::Bool(_) | Op::Not | Op::JumpIfFalse(_) | Op::JumpIfTrue(_)
-                )
-            })
-            .map(|(pc, _)| (pc, self.spans[pc]))
-            .collect()
-    }
-
-    /// Runs the program, calling `trace(pc, operands, flag)` after each test
+impl Code {
+    /// Runs the code, calling `trace(pc, operands, flag)` after each test
     /// op with the operand values it compared.
+    ///
+    /// # Errors
+    /// An evaluation error (E3xx) and the span of the test that failed.
     #[inline]
     pub(crate) fn run<E: Env + ?Sized, T: FnMut(usize, &[&[u8]], bool)>(
         &self,
         m: &mut Machine,
         env: &E,
         trace: &mut T,
-    ) -> Result<bool, Error> {
+    ) -> Result<bool, (ErrorKind, Span)> {
         if let Some((message, span)) = &self.poison {
-            return Err(self.error(
-                ErrorKind::Poisoned {
-                    message: message.clone(),
-                },
-                *span,
-            ));
+            let message = message.clone();
+            return Err((ErrorKind::Poisoned { message }, *span));
         }
         m.reset();
         if m.program != self.id {
@@ -230,7 +157,7 @@ impl Program {
                     let va = self.load(a, env, m, pc)?;
                     let vid = self.load(arg, env, m, pc)?;
                     let (x, id) = (va.get(&m.scratch), vid.get(&m.scratch));
-                    let numeric_only = self.dialect == crate::Dialect::V22;
+                    let numeric_only = self.dialect == crate::dialect::Dialect::V22;
                     let values = env.peer_extensions(id, numeric_only);
                     flag = values.iter().any(|v| cstr(v) == x);
                     trace(pc, &[x, id], flag);
@@ -268,7 +195,7 @@ impl Program {
                         Ok(hit) => hit,
                         Err(stopped) if self.regex_limits.strict => {
                             let kind = ErrorKind::RegexLimit { message: stopped.0 };
-                            return Err(self.error(kind, self.spans[pc]));
+                            return Err((kind, self.spans[pc]));
                         }
                         // Apache: pcre2_match failed, so "no match".
                         Err(_) => false,
@@ -282,7 +209,7 @@ impl Program {
                     let x = va.get(&m.scratch);
                     flag = op
                         .eval(x, env, &self.subnets)
-                        .map_err(|k| self.error(k, self.spans[pc]))?;
+                        .map_err(|k| (k, self.spans[pc]))?;
                     trace(pc, &[x], flag);
                 }
                 Op::Binary { op, a, b } => {
@@ -299,10 +226,6 @@ impl Program {
         Ok(flag)
     }
 
-    fn error(&self, kind: ErrorKind, span: Span) -> Error {
-        Error::new(kind, span, Arc::clone(&self.source))
-    }
-
     fn in_list<'a, E: Env + ?Sized>(
         &'a self,
         needle: Val<'a>,
@@ -310,7 +233,7 @@ impl Program {
         env: &'a E,
         m: &mut Machine,
         pc: usize,
-    ) -> Result<bool, Error> {
+    ) -> Result<bool, (ErrorKind, Span)> {
         // Either every element in Apache's order (some can fail), or the
         // constant set first and then the computed elements.
         let elements = match &list.ordered {
@@ -338,7 +261,7 @@ impl Program {
         env: &'a E,
         m: &mut Machine,
         pc: usize,
-    ) -> Result<Val<'a>, Error> {
+    ) -> Result<Val<'a>, (ErrorKind, Span)> {
         Ok(match o {
             Operand::Const(c) => Val::Slice(&self.consts[c.0 as usize]),
             Operand::Var(v) => Val::Slice(cstr(
@@ -353,7 +276,7 @@ impl Program {
             Operand::Word(w) => {
                 let start = m.scratch.len();
                 self.write_word(&self.words[w.0 as usize], env, m)
-                    .map_err(|(k, s)| self.error(k, s.unwrap_or(self.spans[pc])))?;
+                    .map_err(|(k, s)| (k, s.unwrap_or(self.spans[pc])))?;
                 Val::Scratch(start, m.scratch.len())
             }
         })

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 
+use crate::dialect::Dialect;
 use crate::env::Var;
 use crate::error::Span;
 use crate::func::{BinaryOp, Func, UnaryOp};
 use crate::pattern::Regex;
 use crate::syntax::CmpOp;
-use crate::Dialect;
 
 /// Index into the constant pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,14 +135,12 @@ impl ConstSet {
     }
 }
 
-/// A compiled SSLRequire expression.
-///
-/// Build it once (at start-up) with [`Program::new`] or
-/// [`Program::compile`], share it between threads, and evaluate it per
-/// request with [`Program::eval`] or, reusing scratch space,
-/// [`Program::eval_with`]. `{:?}` prints the bytecode one op per line.
-pub struct Program {
+/// The compiled form of one expression: ops over pools, with the options
+/// it runs under. Immutable, `Send + Sync`; [`Program`](crate::Program)
+/// holds it beside its source.
+pub(crate) struct Code {
     pub(crate) ops: Box<[Op]>,
+    /// The source span of each op (tests only; default for the rest).
     pub(crate) spans: Box<[Span]>,
     pub(crate) consts: Box<[Box<[u8]>]>,
     pub(crate) vars: Box<[Var]>,
@@ -150,13 +148,12 @@ pub struct Program {
     pub(crate) lists: Box<[ListCode]>,
     pub(crate) words: Box<[WordCode]>,
     /// Constant subnets of `-R` / `-ipmatch`.
-    pub(crate) subnets: Box<[super::func::Subnet]>,
+    pub(crate) subnets: Box<[crate::func::Subnet]>,
     /// Whether any `$N` is read: if not, matches skip capture extraction.
     pub(crate) reads_backrefs: bool,
     /// mod_ssl 2.2's sticky scanner error: every evaluation fails.
     pub(crate) poison: Option<(String, Span)>,
-    pub(crate) source: Arc<str>,
-    /// Process-unique id (see `env::Slots`).
+    /// Process-unique id (see `Slots`).
     pub(crate) id: u64,
     pub(crate) dialect: Dialect,
     /// The largest value evaluation may build (`ProgramBuilder::value_limit`).
@@ -164,59 +161,23 @@ pub struct Program {
     pub(crate) regex_limits: crate::pattern::RegexLimits,
 }
 
-impl Program {
-    /// The expression this program was compiled from.
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-
-    /// The dialect it was compiled in.
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
-    }
-
-    /// About how many bytes the program holds (for caches that are
-    /// bounded by bytes): its source, ops, spans and constant pool.
+impl Code {
+    /// About how many bytes the code holds (for caches that are bounded by
+    /// bytes): ops, spans, constant pool, and a guess for the rest.
     pub(crate) fn weight(&self) -> usize {
         use std::mem::size_of;
-        self.source.len()
-            + self.ops.len() * (size_of::<Op>() + size_of::<Span>())
+        self.ops.len() * (size_of::<Op>() + size_of::<Span>())
             + self.consts.iter().map(|c| c.len() + 16).sum::<usize>()
             + (self.vars.len() + self.regexes.len() + self.lists.len() + self.words.len()) * 64
-            + size_of::<Program>()
+            + size_of::<Code>()
     }
 
-    /// A process-unique id of this compiled program: [`Env::var_in`]
-    /// receives it with each variable slot.
-    ///
-    /// [`Env::var_in`]: crate::Env::var_in
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// The variables the program reads, in order of first use (slot i is
-    /// `vars()[i]`). An environment needs to provide only these.
-    pub fn vars(&self) -> &[Var] {
-        &self.vars
-    }
-
-    /// Whether the program reads any client or server certificate field
-    /// (so an environment can skip parsing certificates when it does not).
-    pub fn reads_certificates(&self) -> bool {
+    /// Whether any client or server certificate field is read.
+    pub(crate) fn reads_certificates(&self) -> bool {
         self.vars
             .iter()
             .any(|v| matches!(v, Var::Cert(..) | Var::ClientCertChain(_)))
             || self.ops.iter().any(|op| matches!(op, Op::InExt { .. }))
-    }
-
-    /// Number of instructions.
-    pub fn len(&self) -> usize {
-        self.ops.len()
-    }
-
-    /// Whether the program has no instructions (never: `true` is one op).
-    pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
     }
 
     fn fmt_operand(&self, f: &mut String, o: Operand) {
@@ -258,7 +219,7 @@ impl Program {
     }
 
     /// One line per op: `0003  cmp.eq   %{SSL_CLIENT_S_DN_O}, "Snake Oil, Ltd."`.
-    pub fn listing(&self) -> String {
+    pub(crate) fn listing(&self) -> String {
         let mut out = String::new();
         for (pc, op) in self.ops.iter().enumerate() {
             let mut line = format!("{pc:04}  ");
@@ -348,19 +309,6 @@ impl Program {
     }
 }
 
-impl fmt::Debug for Program {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "Program ({}, {} ops) {}",
-            self.dialect,
-            self.ops.len(),
-            self.source
-        )?;
-        f.write_str(&self.listing())
-    }
-}
-
 /// Bytes shown as a double-quoted string with C-style escapes.
 pub(crate) struct Quoted<'a>(pub &'a [u8]);
 
@@ -389,8 +337,8 @@ mod tests {
     fn assert_send_sync<T: Send + Sync>() {}
 
     #[test]
-    fn program_is_send_and_sync() {
-        assert_send_sync::<Program>();
+    fn code_is_send_and_sync() {
+        assert_send_sync::<Code>();
     }
 
     #[test]

@@ -10,8 +10,8 @@
 
 use smallvec::SmallVec;
 
-use super::{input_var, Env, Var};
-use crate::compile::Program;
+use super::Program;
+use crate::env::{Env, Var};
 
 /// Which input feeds which slot of one program; built once.
 #[derive(Clone, Debug)]
@@ -29,49 +29,51 @@ pub struct Slots<'a> {
     values: SmallVec<[Option<&'a [u8]>; 16]>,
 }
 
-impl Program {
-    /// Matches the names of the variables a caller supplies (resolved as in
-    /// [`VarMap::set`](super::VarMap::set)) to this program's slots.
-    ///
-    /// # Errors
-    /// A name Apache does not provide.
-    pub fn layout<S: AsRef<str>>(&self, names: &[S]) -> Result<Layout, String> {
-        let mut inputs = Vec::with_capacity(names.len());
-        for name in names {
-            let name = name.as_ref();
-            let var = input_var(name)?;
-            inputs.push(self.vars().iter().position(|v| *v == var).map(|i| i as u32));
-        }
-        Ok(Layout {
-            program: self.id(),
-            inputs,
-            slots: self.vars().len(),
-        })
+/// [`Layout::bind`] was given a program other than the one the layout
+/// was made for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayoutMismatch;
+
+impl std::fmt::Display for LayoutMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("this layout was made for another program (Program::layout)")
     }
 }
 
+impl std::error::Error for LayoutMismatch {}
+
 impl Layout {
+    pub(super) fn new(program: u64, inputs: Vec<Option<u32>>, slots: usize) -> Layout {
+        Layout {
+            program,
+            inputs,
+            slots,
+        }
+    }
+
     /// Places `values` (in the order of the names given to
     /// [`Program::layout`]) in `program`'s slots.
     ///
-    /// # Panics
-    /// If `program` is not the one this layout was made for.
-    pub fn bind<'a>(&self, program: &'a Program, values: &[&'a [u8]]) -> Slots<'a> {
-        assert_eq!(
-            program.id(),
-            self.program,
-            "a Layout binds values for the program it was made from"
-        );
+    /// # Errors
+    /// `program` is not the one this layout was made for.
+    pub fn bind<'a>(
+        &self,
+        program: &'a Program,
+        values: &[&'a [u8]],
+    ) -> Result<Slots<'a>, LayoutMismatch> {
+        if program.id() != self.program {
+            return Err(LayoutMismatch);
+        }
         let mut slots: SmallVec<[Option<&'a [u8]>; 16]> = SmallVec::from_elem(None, self.slots);
         for (input, value) in self.inputs.iter().zip(values) {
             if let Some(slot) = input {
                 slots[*slot as usize] = Some(value);
             }
         }
-        Slots {
+        Ok(Slots {
             program,
             values: slots,
-        }
+        })
     }
 }
 
@@ -104,13 +106,17 @@ mod tests {
             .layout(&["REMOTE_ADDR", "ssl_client_S_DN_CN", "SSL_CLIENT_VERIFY"])
             .unwrap();
         let mut m = Machine::new();
-        let env = layout.bind(&p, &[b"10.0.0.1", b"alice", b"SUCCESS"]);
+        let env = layout
+            .bind(&p, &[b"10.0.0.1", b"alice", b"SUCCESS"])
+            .unwrap();
         assert!(p.eval_with(&mut m, &env).unwrap());
-        let env = layout.bind(&p, &[b"10.0.0.1", b"bob", b"SUCCESS"]);
+        let env = layout.bind(&p, &[b"10.0.0.1", b"bob", b"SUCCESS"]).unwrap();
         assert!(!p.eval_with(&mut m, &env).unwrap());
         // Another program reading the same environment falls back to names.
         let q = Program::new(r#"%{SSL_CLIENT_S_DN_CN} eq "bob""#).unwrap();
         assert!(q.eval_with(&mut m, &env).unwrap());
         assert!(p.layout(&["NO_SUCH"]).is_err());
+        // Binding another program's layout is an error, not a panic.
+        assert!(matches!(layout.bind(&q, &[]), Err(super::LayoutMismatch)));
     }
 }
