@@ -224,7 +224,7 @@ fn eval(c: &mut Criterion) {
         let layout = p.layout(&NAMES).expect("layout");
         let env = layout.bind(&p, &refs).expect("the layout of p");
         let mut m = Machine::new();
-        assert!(p.eval_with(&mut m, &env).unwrap(), "{name}");
+        assert!(env.eval_with(&mut m).unwrap(), "{name}");
         assert!(hand_fn(&f), "{name} hand-written");
         let cel = cel::Program::compile(cel_src).expect("CEL compiles");
         assert_eq!(
@@ -233,7 +233,7 @@ fn eval(c: &mut Criterion) {
             "{name} CEL"
         );
         g.bench_function(format!("{name}/sslrequire"), |b| {
-            b.iter(|| p.eval_with(&mut m, black_box(&env)))
+            b.iter(|| black_box(&env).eval_with(&mut m))
         });
         g.bench_function(format!("{name}/hand-written"), |b| {
             b.iter(|| hand_fn(black_box(&f)))
@@ -261,7 +261,7 @@ fn per_request(c: &mut Criterion) {
         b.iter(|| {
             let refs: [&[u8]; 20] = std::array::from_fn(|i| black_box(v[i].as_bytes()));
             let env = layout.bind(&p, &refs).expect("the layout of p");
-            p.eval_with(&mut m, &env)
+            env.eval_with(&mut m)
         })
     });
     // The same through a name-keyed map (what a caller without a layout

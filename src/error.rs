@@ -74,8 +74,8 @@ pub enum ErrorKind {
     },
     /// E108: `m/abc` — no closing delimiter.
     RegexUnterminated,
-    /// E109: `%{X` or `%{ X}` — an unterminated or malformed variable.
-    VarMalformed,
+    // E109 (a malformed variable) is retired: the grammar reports those
+    // as E100 with what it expected. Codes are never reused.
     /// E110: a 2.2 variable name the 2.2 scanner cannot read as a name
     /// (`%{in}`, `%{m}`: a keyword, or `m` + delimiter).
     VarNameReserved {
@@ -204,7 +204,6 @@ impl ErrorKind {
             StringTooLong { .. } => "E106",
             RegexTooLong { .. } => "E107",
             RegexUnterminated => "E108",
-            VarMalformed => "E109",
             VarNameReserved { .. } => "E110",
             Empty => "E111",
             Dialect24Only { .. } => "E112",
@@ -277,10 +276,6 @@ impl fmt::Display for ErrorKind {
             RegexUnterminated => write!(
                 f,
                 "unterminated regex: no closing delimiter (it cannot be escaped; pick another one, e.g. m#…#)"
-            ),
-            VarMalformed => write!(
-                f,
-                "malformed variable: write %{{NAME}} or %{{func:arg}}, with no blanks in NAME"
             ),
             VarNameReserved { name } => write!(
                 f,
@@ -477,7 +472,6 @@ mod tests {
             StringTooLong { limit: 1 },
             RegexTooLong { limit: 1 },
             RegexUnterminated,
-            VarMalformed,
             VarNameReserved { name: s() },
             Empty,
             Dialect24Only { construct: s() },

@@ -35,15 +35,6 @@ pub trait Env {
     /// The value of `var`.
     fn var(&self, var: &Var) -> Option<&[u8]>;
 
-    /// The value of `var`, which is slot `slot` of program `program` (see
-    /// [`Program::vars`](crate::Program::vars)). The virtual machine reads
-    /// variables through this; an environment prepared for one program
-    /// ([`Slots`](crate::Slots)) answers by index. The default is [`Env::var`].
-    fn var_in(&self, program: u64, slot: u32, var: &Var) -> Option<&[u8]> {
-        let _ = (program, slot);
-        self.var(var)
-    }
-
     /// The values of the client certificate's extensions with this id, one
     /// per extension instance, as OpenSSL prints them (2.4 `PeerExtList`:
     /// numeric OID or OpenSSL name; 2.2 `OID()`: `numeric_only`, no string
@@ -65,9 +56,6 @@ pub trait Env {
 impl<E: Env + ?Sized> Env for &E {
     fn var(&self, var: &Var) -> Option<&[u8]> {
         (**self).var(var)
-    }
-    fn var_in(&self, program: u64, slot: u32, var: &Var) -> Option<&[u8]> {
-        (**self).var_in(program, slot, var)
     }
     fn peer_extensions(&self, id: &[u8], numeric_only: bool) -> Vec<Vec<u8>> {
         (**self).peer_extensions(id, numeric_only)
@@ -142,7 +130,7 @@ where
 /// # Errors
 /// A name no expression could read (unknown, or an `SSL_*` name mod_ssl
 /// never provides), with a hint.
-pub fn input_var(name: &str) -> Result<Var, String> {
+pub fn input_var(name: &str) -> Result<Var, UnknownVariable> {
     if let Some(var) = table_entry(name) {
         return Ok(var);
     }
@@ -150,13 +138,40 @@ pub fn input_var(name: &str) -> Result<Var, String> {
         Resolved::Var(v) => Ok(v),
         _ => match resolve(name, Dialect::V22) {
             Resolved::Var(v @ Var::Lookup(..)) => Ok(v),
-            _ => Err(format!(
-                "`{name}` is not a variable Apache provides (check its spelling and case: \
-                 DN components such as _CN are case-sensitive)"
-            )),
+            _ => Err(UnknownVariable {
+                name: name.to_string(),
+            }),
         },
     }
 }
+
+/// A name given for a value that no expression could read: unknown to
+/// Apache, or an `SSL_*` name mod_ssl never provides (`VarMap::set`,
+/// `Program::layout`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownVariable {
+    name: String,
+}
+
+impl UnknownVariable {
+    /// The name as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::fmt::Display for UnknownVariable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` is not a variable Apache provides (check its spelling and case: \
+             DN components such as _CN are case-sensitive)",
+            self.name
+        )
+    }
+}
+
+impl std::error::Error for UnknownVariable {}
 
 /// `http:User-Agent` → the request-header table entry `User-Agent`.
 fn table_entry(name: &str) -> Option<Var> {
@@ -205,7 +220,11 @@ impl VarMap {
     /// # Errors
     /// A name that no expression could read: unknown to Apache, or an
     /// `SSL_*` name mod_ssl never provides (which always reads as `""`).
-    pub fn set(&mut self, name: &str, value: impl Into<Vec<u8>>) -> Result<&mut VarMap, String> {
+    pub fn set(
+        &mut self,
+        name: &str,
+        value: impl Into<Vec<u8>>,
+    ) -> Result<&mut VarMap, UnknownVariable> {
         self.values.insert(input_var(name)?, value.into());
         Ok(self)
     }

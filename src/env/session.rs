@@ -243,7 +243,7 @@ impl Session {
         for (name, value) in r.vars.unwrap_or_default() {
             s.vars
                 .set(&name, value.into_bytes())
-                .map_err(|e| field_error(format!("vars.{name}"), e))?;
+                .map_err(|e| field_error(format!("vars.{name}"), e.to_string()))?;
         }
         Ok(s)
     }

@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use crate::compile::{self, Code, Op};
 use crate::dialect::Dialect;
-use crate::env::{input_var, Env, Var};
+use crate::env::{input_var, Env, UnknownVariable, Var};
 use crate::error::{Error, ErrorKind, Span};
 use crate::pattern::RegexLimits;
 use crate::syntax::{self, Expr};
-use crate::vm::{Machine, Step, Traced};
+use crate::vm::{ByName, Machine, Step, Traced};
 pub use slots::{Layout, LayoutMismatch, Slots};
 
 /// The default bound on any value a program builds (16 MiB): above
@@ -157,8 +157,7 @@ impl Program {
         self.code.dialect
     }
 
-    /// A process-unique id of this compiled program: [`Env::var_in`]
-    /// receives it with each variable slot.
+    /// A process-unique id of this compiled program.
     pub fn id(&self) -> u64 {
         self.code.id
     }
@@ -195,7 +194,7 @@ impl Program {
     ///
     /// # Errors
     /// A name Apache does not provide.
-    pub fn layout<S: AsRef<str>>(&self, names: &[S]) -> Result<Layout, String> {
+    pub fn layout<S: AsRef<str>>(&self, names: &[S]) -> Result<Layout, UnknownVariable> {
         let mut inputs = Vec::with_capacity(names.len());
         for name in names {
             let var = input_var(name.as_ref())?;
@@ -223,7 +222,7 @@ impl Program {
         env: &E,
     ) -> Result<bool, Error> {
         self.code
-            .run(machine, env, &mut |_, _, _| {})
+            .run(machine, &ByName(env), &mut |_, _, _| {})
             .map_err(|(kind, span)| self.error(kind, span))
     }
 
@@ -251,14 +250,16 @@ impl Program {
     pub fn eval_traced<E: Env + ?Sized>(&self, machine: &mut Machine, env: &E) -> Traced {
         let mut steps = Vec::new();
         let spans = &self.code.spans;
-        let result = self.code.run(machine, env, &mut |pc, values, result| {
-            steps.push(Step {
-                index: pc,
-                span: spans[pc],
-                values: values.iter().map(|v| v.to_vec()).collect(),
-                result,
-            })
-        });
+        let result = self
+            .code
+            .run(machine, &ByName(env), &mut |pc, values, result| {
+                steps.push(Step {
+                    index: pc,
+                    span: spans[pc],
+                    values: values.iter().map(|v| v.to_vec()).collect(),
+                    result,
+                })
+            });
         Traced {
             result: result.map_err(|(kind, span)| self.error(kind, span)),
             steps,

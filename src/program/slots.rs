@@ -12,6 +12,8 @@ use smallvec::SmallVec;
 
 use super::Program;
 use crate::env::{Env, Var};
+use crate::error::Error;
+use crate::vm::{Machine, Vars};
 
 /// Which input feeds which slot of one program; built once.
 #[derive(Clone, Debug)]
@@ -77,18 +79,51 @@ impl Layout {
     }
 }
 
+impl<'a> Slots<'a> {
+    /// Evaluates the program these values were bound for, reading each
+    /// variable by its slot: `Ok(true)` allows, `Ok(false)` denies.
+    ///
+    /// # Errors
+    /// An evaluation error (E3xx), which means deny, as
+    /// [`Program::eval`].
+    pub fn eval_with(&self, machine: &mut Machine) -> Result<bool, Error> {
+        let program = self.program;
+        program
+            .code
+            .run(machine, self, &mut |_, _, _| {})
+            .map_err(|(kind, span)| program.error(kind, span))
+    }
+
+    /// Whether to allow, as [`Program::allows`]: an evaluation error
+    /// denies and is handed to `on_error`.
+    pub fn allows(&self, machine: &mut Machine, on_error: impl FnOnce(&Error)) -> bool {
+        self.eval_with(machine).unwrap_or_else(|e| {
+            on_error(&e);
+            false
+        })
+    }
+}
+
+/// Any program may read these values by name (the bound program reads
+/// them by slot through [`Slots::eval_with`]).
 impl Env for Slots<'_> {
     fn var(&self, var: &Var) -> Option<&[u8]> {
         let slot = self.program.vars().iter().position(|v| v == var)?;
         self.values[slot]
     }
+}
 
+impl Vars for Slots<'_> {
+    type Env = Self;
+    fn env(&self) -> &Self {
+        self
+    }
     #[inline]
-    fn var_in(&self, program: u64, slot: u32, var: &Var) -> Option<&[u8]> {
-        if program == self.program.id() {
+    fn var(&self, code: u64, slot: u32, var: &Var) -> Option<&[u8]> {
+        if code == self.program.id() {
             return self.values.get(slot as usize).copied().flatten();
         }
-        self.var(var)
+        Env::var(self, var)
     }
 }
 

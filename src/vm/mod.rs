@@ -7,7 +7,7 @@
 use regex::bytes::CaptureLocations;
 
 use crate::compile::{Code, ListCode, Op, Operand, WordCode};
-use crate::env::{cstr, Env};
+use crate::env::{cstr, Env, Var};
 use crate::error::{Error, ErrorKind, Span};
 use crate::func::compare;
 use crate::pattern::Groups;
@@ -37,6 +37,30 @@ impl Machine {
     fn reset(&mut self) {
         self.scratch.clear();
         self.cap_set = false;
+    }
+}
+
+/// Where the machine reads a program's variables: an environment, by name
+/// ([`ByName`]), or the program's own slots (`Slots`), by index.
+pub(crate) trait Vars {
+    /// The environment behind (files, certificate extensions).
+    type Env: Env + ?Sized;
+    fn env(&self) -> &Self::Env;
+    /// Variable `var`, slot `slot` of the code whose id is `code`.
+    fn var(&self, code: u64, slot: u32, var: &Var) -> Option<&[u8]>;
+}
+
+/// Any environment, read by name.
+pub(crate) struct ByName<'a, E: ?Sized>(pub &'a E);
+
+impl<E: Env + ?Sized> Vars for ByName<'_, E> {
+    type Env = E;
+    fn env(&self) -> &E {
+        self.0
+    }
+    #[inline]
+    fn var(&self, _code: u64, _slot: u32, var: &Var) -> Option<&[u8]> {
+        self.0.var(var)
     }
 }
 
@@ -90,7 +114,7 @@ impl Code {
     /// # Errors
     /// An evaluation error (E3xx) and the span of the test that failed.
     #[inline]
-    pub(crate) fn run<E: Env + ?Sized, T: FnMut(usize, &[&[u8]], bool)>(
+    pub(crate) fn run<E: Vars + ?Sized, T: FnMut(usize, &[&[u8]], bool)>(
         &self,
         m: &mut Machine,
         env: &E,
@@ -131,7 +155,7 @@ impl Code {
                 }
                 Op::CmpVarConst { op, var, k } => {
                     let x = cstr(
-                        env.var_in(self.id, var.0, &self.vars[var.0 as usize])
+                        env.var(self.id, var.0, &self.vars[var.0 as usize])
                             .unwrap_or(b""),
                     );
                     let y = &*self.consts[k.0 as usize];
@@ -158,7 +182,7 @@ impl Code {
                     let vid = self.load(arg, env, m, pc)?;
                     let (x, id) = (va.get(&m.scratch), vid.get(&m.scratch));
                     let numeric_only = self.dialect == crate::dialect::Dialect::V22;
-                    let values = env.peer_extensions(id, numeric_only);
+                    let values = env.env().peer_extensions(id, numeric_only);
                     flag = values.iter().any(|v| cstr(v) == x);
                     trace(pc, &[x, id], flag);
                 }
@@ -208,7 +232,7 @@ impl Code {
                     let va = self.load(a, env, m, pc)?;
                     let x = va.get(&m.scratch);
                     flag = op
-                        .eval(x, env, &self.subnets)
+                        .eval(x, env.env(), &self.subnets)
                         .map_err(|k| (k, self.spans[pc]))?;
                     trace(pc, &[x], flag);
                 }
@@ -226,7 +250,7 @@ impl Code {
         Ok(flag)
     }
 
-    fn in_list<'a, E: Env + ?Sized>(
+    fn in_list<'a, E: Vars + ?Sized>(
         &'a self,
         needle: Val<'a>,
         list: &ListCode,
@@ -255,7 +279,7 @@ impl Code {
     /// Makes an operand's bytes available: constants and variables are
     /// borrowed, computed words are written to the scratch buffer.
     #[inline]
-    fn load<'a, E: Env + ?Sized>(
+    fn load<'a, E: Vars + ?Sized>(
         &'a self,
         o: Operand,
         env: &'a E,
@@ -265,7 +289,7 @@ impl Code {
         Ok(match o {
             Operand::Const(c) => Val::Slice(&self.consts[c.0 as usize]),
             Operand::Var(v) => Val::Slice(cstr(
-                env.var_in(self.id, v.0, &self.vars[v.0 as usize])
+                env.var(self.id, v.0, &self.vars[v.0 as usize])
                     .unwrap_or(b""),
             )),
             Operand::Backref(n) => {
@@ -284,7 +308,7 @@ impl Code {
 
     /// Appends a computed word to the scratch buffer; no value it builds
     /// grows over the program's value limit.
-    fn write_word<E: Env + ?Sized>(
+    fn write_word<E: Vars + ?Sized>(
         &self,
         w: &WordCode,
         env: &E,
@@ -302,7 +326,7 @@ impl Code {
             WordCode::Const(c) => m.scratch.extend_from_slice(&self.consts[c.0 as usize]),
             WordCode::Var(v) => {
                 let value = cstr(
-                    env.var_in(self.id, v.0, &self.vars[v.0 as usize])
+                    env.var(self.id, v.0, &self.vars[v.0 as usize])
                         .unwrap_or(b""),
                 );
                 m.scratch.extend_from_slice(value);
@@ -320,7 +344,7 @@ impl Code {
                     // Rewritten where it stands.
                 } else {
                     let arg = m.scratch.split_off(start);
-                    func.apply(&arg, env, &mut m.scratch)
+                    func.apply(&arg, env.env(), &mut m.scratch)
                         .map_err(|k| (k, Some(*span)))?;
                 }
                 // Every function returns a C string.
