@@ -19,7 +19,7 @@
 //!   values given by name, and [`env::SessionEnv`] over a captured or
 //!   negotiated [`env::Session`] (certificate chains, protocol, cipher,
 //!   clock), with client-chain verification ([`env::verify`]) and, with the
-//!   `rustls` feature, [`env::session_from_rustls`].
+//!   `rustls` feature, `env::session_from_rustls`.
 //! * [`reparse`] evaluates from source text on every call, as Apache does
 //!   for `.htaccess`, with a bounded cache.
 //!
