@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset};
 use elsa::FrozenMap;
@@ -71,11 +72,13 @@ struct Record {
     vars: Option<BTreeMap<String, String>>,
 }
 
-/// A certificate kept as DER and parsed on first use (once).
+/// A certificate kept as DER and parsed on first use (once, whichever
+/// thread reads it first: a [`Session`] is shared by a connection's
+/// requests).
 #[derive(Debug)]
 pub struct LazyCert {
     der: Vec<u8>,
-    parsed: OnceCell<Result<Cert, CertError>>,
+    parsed: OnceLock<Result<Cert, CertError>>,
 }
 
 impl LazyCert {
@@ -83,7 +86,7 @@ impl LazyCert {
     pub fn from_der(der: Vec<u8>) -> LazyCert {
         LazyCert {
             der,
-            parsed: OnceCell::new(),
+            parsed: OnceLock::new(),
         }
     }
 
@@ -289,10 +292,18 @@ pub struct EnvOptions {
     pub files: super::FileAccess,
 }
 
-/// The environment of one session: every variable computed on first read
-/// and kept for the rest of the evaluation.
+/// The environment of one request over a session: the request's own
+/// variables ([`SessionEnv::with_request`]) over the session's, every
+/// computed variable made on first read and kept for the rest of the
+/// request.
+///
+/// A [`Session`] is `Send + Sync`: a server builds it once per connection
+/// (its certificates are parsed at most once), shares it between the
+/// connection's requests (`Arc<Session>`), and makes a `SessionEnv` per
+/// request.
 pub struct SessionEnv<'s> {
     session: &'s Session,
+    request: Option<&'s dyn Env>,
     opts: EnvOptions,
     now: DateTime<FixedOffset>,
     memo: FrozenMap<Var, Box<[u8]>>,
@@ -317,11 +328,20 @@ impl<'s> SessionEnv<'s> {
             .unwrap_or_else(|| chrono::Local::now().fixed_offset());
         SessionEnv {
             session,
+            request: None,
             opts,
             now,
             memo: FrozenMap::new(),
             verified: OnceCell::new(),
         }
+    }
+
+    /// Layers one request's variables (`REMOTE_ADDR`, headers, the URI …)
+    /// over the session's: they are read first, and the session is not
+    /// copied.
+    pub fn with_request(mut self, request: &'s dyn Env) -> SessionEnv<'s> {
+        self.request = Some(request);
+        self
     }
 
     /// The verifier's verdict on the client chain, when there is a
@@ -529,6 +549,9 @@ impl<'s> SessionEnv<'s> {
 
 impl Env for SessionEnv<'_> {
     fn var(&self, var: &Var) -> Option<&[u8]> {
+        if let Some(v) = self.request.and_then(|r| r.var(var)) {
+            return Some(v);
+        }
         if let Some(v) = self.session.vars.var(var) {
             return Some(v);
         }
@@ -581,6 +604,39 @@ mod tests {
             .eval(&env)
             .unwrap());
         assert!(session.client_chain[0].is_parsed());
+    }
+
+    #[test]
+    fn a_connection_is_shared_by_its_requests() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Session>();
+        send_sync::<EnvOptions>();
+        // One connection, its certificate parsed by whichever request reads
+        // it first; each request's variables layered over it, uncopied.
+        let conn = Arc::new(Session {
+            protocol: Some("TLSv1.3".into()),
+            client_chain: vec![LazyCert::from_der(alice())],
+            ..Session::default()
+        });
+        let p = Arc::new(
+            Program::new(r#"%{SSL_CLIENT_S_DN_UID} == "alice" and %{REMOTE_ADDR} == "10.0.0.1""#)
+                .unwrap(),
+        );
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let (conn, p) = (Arc::clone(&conn), Arc::clone(&p));
+                std::thread::spawn(move || {
+                    let mut request = crate::VarMap::new();
+                    request.set("REMOTE_ADDR", format!("10.0.0.{t}")).unwrap();
+                    let env = SessionEnv::new(&conn, EnvOptions::default()).with_request(&request);
+                    p.eval(&env).unwrap()
+                })
+            })
+            .collect();
+        let verdicts: Vec<bool> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(verdicts, [false, true, false, false]);
+        assert!(conn.client_chain[0].is_parsed());
+        assert!(conn.vars.iter().next().is_none());
     }
 
     #[test]

@@ -21,8 +21,10 @@ pub enum ClientAuth {
 
 /// The TLS facts of `conn` (protocol, cipher suite, SNI, the client's and
 /// the server's chains) as a [`Session`]. Certificates are kept as DER and
-/// parsed only when an expression reads one of their variables. Add the
-/// request's variables to `session.vars` and its instant to `session.time`.
+/// parsed only when an expression reads one of their variables, at most
+/// once per connection. Build it once per connection, share it between the
+/// connection's requests (`Arc<Session>`), and layer each request's
+/// variables over it with [`SessionEnv::with_request`](super::SessionEnv::with_request).
 ///
 /// Call it after the handshake; before, the negotiated values are absent.
 pub fn session_from_rustls(
