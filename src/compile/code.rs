@@ -334,13 +334,6 @@ impl fmt::Display for Quoted<'_> {
 mod tests {
     use super::*;
 
-    fn assert_send_sync<T: Send + Sync>() {}
-
-    #[test]
-    fn code_is_send_and_sync() {
-        assert_send_sync::<Code>();
-    }
-
     #[test]
     fn const_set_switches_representation() {
         let small = ConstSet::new(vec![b"a".to_vec().into(), b"b".to_vec().into()]);

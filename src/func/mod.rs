@@ -394,14 +394,6 @@ mod tests {
     use super::string::*;
     use super::*;
 
-    const F: FnmatchFlags = FnmatchFlags::STRMATCH;
-    const P: FnmatchFlags = FnmatchFlags::FNMATCH;
-    const C: FnmatchFlags = FnmatchFlags::STRCMATCH;
-    const PC: FnmatchFlags = FnmatchFlags {
-        pathname: true,
-        casefold: true,
-    };
-
     #[test]
     fn names_resolve_like_apache() {
         assert_eq!(Func::lookup("TOLOWER", Dialect::V24), Some(Func::Tolower));
@@ -469,7 +461,16 @@ mod tests {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
             let (p, s) = (rng.bytes(glob, 12), rng.bytes(glob, 12));
-            for flags in [F, P, C, PC] {
+            let pc = FnmatchFlags {
+                pathname: true,
+                casefold: true,
+            };
+            for flags in [
+                FnmatchFlags::STRMATCH,
+                FnmatchFlags::FNMATCH,
+                FnmatchFlags::STRCMATCH,
+                pc,
+            ] {
                 fnmatch(&p, &s, flags);
             }
             let spec = rng.bytes(ip, 20);
