@@ -181,6 +181,12 @@ pub enum ErrorKind {
         /// The limit in bytes.
         limit: usize,
     },
+    /// E307: one evaluation built more than its budget in all (8 times the
+    /// value limit) through concatenations and functions.
+    WorkTooLarge {
+        /// The budget in bytes.
+        limit: usize,
+    },
     /// E306: PCRE2 stopped at one of its limits (match, depth, heap) and
     /// the program was built with strict regex limits (Apache, and the
     /// default, count it as "no match"); see `RegexLimits`.
@@ -224,6 +230,7 @@ impl ErrorKind {
             Poisoned { .. } => "E304",
             ValueTooLarge { .. } => "E305",
             RegexLimit { .. } => "E306",
+            WorkTooLarge { .. } => "E307",
         }
     }
 
@@ -318,6 +325,10 @@ impl fmt::Display for ErrorKind {
             ValueTooLarge { limit } => write!(
                 f,
                 "a value computed here grew over the {limit}-byte value limit (raise it with ProgramBuilder::value_limit)"
+            ),
+            WorkTooLarge { limit } => write!(
+                f,
+                "this evaluation built more than {limit} bytes in all (8 times the value limit; raise it with ProgramBuilder::value_limit)"
             ),
             RegexLimit { message } => write!(
                 f,
@@ -501,6 +512,7 @@ mod tests {
             Poisoned { message: s() },
             ValueTooLarge { limit: 1 },
             RegexLimit { message: s() },
+            WorkTooLarge { limit: 1 },
         ];
         let mut codes: Vec<_> = kinds.iter().map(ErrorKind::code).collect();
         codes.sort();

@@ -125,6 +125,35 @@ fn values_built_while_evaluating_stop_at_the_limit() {
     assert!(p.eval(&env).unwrap());
 }
 
+#[test]
+fn all_an_evaluation_builds_is_bounded_too() {
+    // Each test builds 800 bytes, under a 1 KiB value limit; twenty of them
+    // are over the evaluation's budget of 8 KiB.
+    let mut b = ProgramBuilder::new();
+    b.value_limit(1024);
+    let test = r#"%{REMOTE_USER} . %{REMOTE_USER} != "" "#;
+    let p = b.build(&vec![test; 20].join(" and ")).unwrap();
+    let mut env = VarMap::new();
+    env.set("REMOTE_USER", vec![b'u'; 400]).unwrap();
+    assert_eq!(p.eval(&env).unwrap_err().code(), "E307");
+    let p = b.build(&vec![test; 5].join(" and ")).unwrap();
+    assert!(p.eval(&env).unwrap());
+}
+
+#[test]
+fn file_keeps_apaches_own_bound_not_the_value_limit() {
+    // A 2 MiB file is over the 1 MiB default value limit; Apache reads it,
+    // and so does file().
+    let d = scratch("bigfile");
+    let big = d.join("allowed/big");
+    std::fs::write(&big, vec![b'x'; 2 << 20]).unwrap();
+    let mut env = VarMap::new();
+    env.set_files(FileAccess::under(d.join("allowed")).unwrap());
+    let src = format!(r#"file("{}") =~ m/^x+$/"#, big.display());
+    assert!(Program::new(&src).unwrap().eval(&env).unwrap());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 // ------------------------------------------------------- 4. PCRE2 limits
 
 /// A subject that makes `^(a+)+(?!x)$` (PCRE2: lookahead) backtrack

@@ -18,9 +18,9 @@ use crate::syntax::{self, Expr};
 use crate::vm::{ByName, Machine, Step, Traced};
 pub use slots::{Layout, LayoutMismatch, Slots};
 
-/// The default bound on any value a program builds (16 MiB): above
-/// everything Apache itself reads (`file()` stops at 10 MiB).
-pub const DEFAULT_VALUE_LIMIT: usize = 16 << 20;
+/// The default bound on any value a program builds by concatenation or a
+/// function (1 MiB); `file()`'s result has Apache's own 10 MiB bound.
+pub const DEFAULT_VALUE_LIMIT: usize = 1 << 20;
 
 /// Options for building a [`Program`].
 #[derive(Clone, Debug)]
@@ -70,8 +70,10 @@ impl ProgramBuilder {
     /// The largest value the program may build, in bytes: a constant that
     /// folds larger is a compile error (E209), a concatenation or function
     /// result that grows larger while evaluating is an evaluation error
-    /// (E305, deny). Default [`DEFAULT_VALUE_LIMIT`]. Values the
-    /// environment supplies are not counted; `file()` stops at 10 MiB.
+    /// (E305, deny), and all that one evaluation builds is bounded by 8
+    /// times this (E307). Default [`DEFAULT_VALUE_LIMIT`]. Values the
+    /// environment supplies are not counted, nor is `file()`'s result
+    /// (Apache's 10 MiB bound applies to it).
     pub fn value_limit(&mut self, bytes: usize) -> &mut ProgramBuilder {
         self.value_limit = bytes;
         self

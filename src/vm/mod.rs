@@ -9,7 +9,7 @@ use regex::bytes::CaptureLocations;
 use crate::compile::{Code, ListCode, Op, Operand, WordCode};
 use crate::env::{cstr, Env, Var};
 use crate::error::{Error, ErrorKind, Span};
-use crate::func::compare;
+use crate::func::{compare, Func};
 use crate::pattern::Groups;
 
 /// Reusable scratch space for evaluations. Not shared between threads; one
@@ -18,6 +18,8 @@ use crate::pattern::Groups;
 pub struct Machine {
     /// Bytes of computed words; reset before each test op.
     scratch: Vec<u8>,
+    /// Bytes built by concatenations and functions in this evaluation.
+    built: usize,
     /// `$0`–`$9`: byte ranges into `cap_text`, valid when `cap_set`.
     groups: Groups,
     cap_text: Vec<u8>,
@@ -37,8 +39,14 @@ impl Machine {
     fn reset(&mut self) {
         self.scratch.clear();
         self.cap_set = false;
+        self.built = 0;
     }
 }
+
+/// All that concatenations and functions build in one evaluation is
+/// bounded by this many times the value limit (so a policy of many tests,
+/// each building a large value, is bounded in time as well as memory).
+pub(crate) const WORK_FACTOR: usize = 8;
 
 /// Where the machine reads a program's variables: an environment, by name
 /// ([`ByName`]), or the program's own slots (`Slots`), by index.
@@ -306,8 +314,10 @@ impl Code {
         })
     }
 
-    /// Appends a computed word to the scratch buffer; no value it builds
-    /// grows over the program's value limit.
+    /// Appends a computed word to the scratch buffer. No value it builds
+    /// grows over the value limit, and all it builds in one evaluation
+    /// stays within [`WORK_FACTOR`] times that; `file()`'s own result is
+    /// bounded by Apache's 10 MiB instead.
     fn write_word<E: Vars + ?Sized>(
         &self,
         w: &WordCode,
@@ -315,10 +325,18 @@ impl Code {
         m: &mut Machine,
     ) -> Result<(), (ErrorKind, Option<Span>)> {
         let start = m.scratch.len();
+        let limit = self.value_limit;
         let bounded = |m: &Machine, span: Option<Span>| {
-            if m.scratch.len() - start > self.value_limit {
-                let limit = self.value_limit;
+            if m.scratch.len() - start > limit {
                 return Err((ErrorKind::ValueTooLarge { limit }, span));
+            }
+            Ok(())
+        };
+        let built = |m: &mut Machine, span: Option<Span>| {
+            m.built += m.scratch.len() - start;
+            let limit = limit.saturating_mul(WORK_FACTOR);
+            if m.built > limit {
+                return Err((ErrorKind::WorkTooLarge { limit }, span));
             }
             Ok(())
         };
@@ -337,6 +355,7 @@ impl Code {
                     self.write_word(p, env, m)?;
                     bounded(m, None)?;
                 }
+                built(m, None)?;
             }
             WordCode::Call { func, arg, span } => {
                 self.write_word(arg, env, m)?;
@@ -351,7 +370,10 @@ impl Code {
                 if let Some(nul) = memchr::memchr(0, &m.scratch[start..]) {
                     m.scratch.truncate(start + nul);
                 }
-                bounded(m, Some(*span))?;
+                if !matches!(func, Func::File) {
+                    bounded(m, Some(*span))?;
+                    built(m, Some(*span))?;
+                }
             }
         }
         Ok(())
