@@ -132,11 +132,11 @@ fn all_an_evaluation_builds_is_bounded_too() {
     let mut b = ProgramBuilder::new();
     b.value_limit(1024);
     let test = r#"%{REMOTE_USER} . %{REMOTE_USER} != "" "#;
-    let p = b.build(&vec![test; 20].join(" and ")).unwrap();
+    let p = b.build(&[test; 20].join(" and ")).unwrap();
     let mut env = VarMap::new();
     env.set("REMOTE_USER", vec![b'u'; 400]).unwrap();
     assert_eq!(p.eval(&env).unwrap_err().code(), "E307");
-    let p = b.build(&vec![test; 5].join(" and ")).unwrap();
+    let p = b.build(&[test; 5].join(" and ")).unwrap();
     assert!(p.eval(&env).unwrap());
 }
 

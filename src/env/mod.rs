@@ -81,7 +81,7 @@ pub(crate) fn cstr(b: &[u8]) -> &[u8] {
 }
 
 /// A path from the bytes an expression computed.
-pub fn bytes_to_path(bytes: &[u8]) -> Cow<'_, Path> {
+pub(crate) fn bytes_to_path(bytes: &[u8]) -> Cow<'_, Path> {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
@@ -96,7 +96,7 @@ pub fn bytes_to_path(bytes: &[u8]) -> Cow<'_, Path> {
 /// The `TIME_*` values of instant `t` in its offset, formatted as Apache's
 /// `misc_var_fn`: two-digit zero-padded fields, `TIME_WDAY` unpadded
 /// (0 = Sunday), `TIME` = `YYYYMMDDhhmmss`.
-pub fn time_values<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> [(TimeVar, String); 8]
+pub(crate) fn time_values<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> [(TimeVar, String); 8]
 where
     Tz::Offset: std::fmt::Display,
 {
@@ -130,7 +130,7 @@ where
 /// # Errors
 /// A name no expression could read (unknown, or an `SSL_*` name mod_ssl
 /// never provides), with a hint.
-pub fn input_var(name: &str) -> Result<Var, UnknownVariable> {
+pub(crate) fn input_var(name: &str) -> Result<Var, UnknownVariable> {
     if let Some(var) = table_entry(name) {
         return Ok(var);
     }

@@ -22,6 +22,7 @@ pub enum Side {
 
 /// Subject or issuer name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum NameKind {
     /// `S_DN`.
     Subject,
@@ -31,6 +32,7 @@ pub enum NameKind {
 
 /// The DN attribute types mod_ssl exposes as `…_DN_<c>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum DnAttr {
     /// `C` countryName.
     C,
@@ -84,6 +86,7 @@ const DN_ATTRS: &[(&str, DnAttr)] = &[
 /// subjectAltName entry types (`SAN_Email_n`, `SAN_DNS_n`,
 /// `SAN_OTHER_msUPN_n`, `SAN_OTHER_dnsSRV_n`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SanKind {
     /// rfc822Name.
     Email,
@@ -97,6 +100,7 @@ pub enum SanKind {
 
 /// A certificate field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum CertVar {
     /// `M_VERSION`
     MVersion,
@@ -138,6 +142,7 @@ pub enum CertVar {
 
 /// A TLS session variable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SessionVar {
     /// `SSL_PROTOCOL`
     Protocol,
@@ -203,7 +208,7 @@ const IN_24: u8 = 2;
 const BOTH: u8 = IN_22 | IN_24;
 
 /// Every core variable, in one table (the index is the [`CoreVar`] id).
-pub const CORE_VARS: &[(&str, u8)] = &[
+pub(crate) const CORE_VARS: &[(&str, u8)] = &[
     ("HTTPS", BOTH),
     ("REMOTE_ADDR", BOTH),
     ("HTTP_USER_AGENT", BOTH),
@@ -267,11 +272,6 @@ impl CoreVar {
         CORE_VARS[usize::from(self.0)].0
     }
 
-    /// Its index in [`CORE_VARS`].
-    pub fn index(self) -> usize {
-        usize::from(self.0)
-    }
-
     /// Looks a name up, case-insensitively, among the dialect's variables.
     pub fn lookup(name: &str, dialect: Dialect) -> Option<CoreVar> {
         let flag = match dialect {
@@ -317,6 +317,7 @@ impl CoreVar {
 
 /// The clock variables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TimeVar {
     /// `TIME_YEAR`, 4 digits.
     Year,
@@ -338,6 +339,7 @@ pub enum TimeVar {
 
 /// A resolved variable: what the environment is asked for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Var {
     /// A core / request / server / time variable.
     Core(CoreVar),
@@ -355,6 +357,7 @@ pub enum Var {
 
 /// The request tables that 2.4's lookup functions read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Table {
     /// Request headers: `req`, `http`, `req_novary`, 2.2 `HTTP:`.
     RequestHeader,
@@ -453,6 +456,7 @@ impl fmt::Display for Var {
 
 /// What a variable name means in a dialect.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Resolved {
     /// A variable the environment provides.
     Var(Var),
