@@ -363,8 +363,62 @@ fn certificate(c: &mut Criterion) {
             w1.eval_with(&mut m, &SessionEnv::new(&s, EnvOptions::default()))
         })
     });
+    // Issue 11: the worst certificates we built (tests/hostile_cert.rs),
+    // parsed and then every variable read, beside alice's.
+    let huge_arc = hostile::alice_with(
+        None,
+        &[hostile::extension(&hostile::huge_arc_oid(60_000), "x")],
+    );
+    let long_oids: Vec<Vec<u8>> = (0..80)
+        .map(|i| {
+            let mut oid = hostile::long_oid(580);
+            oid.push(i);
+            hostile::extension(&oid, "x")
+        })
+        .collect();
+    let long_rdns: Vec<u8> = (0..80)
+        .flat_map(|i: u8| {
+            let mut oid = hostile::long_oid(580);
+            oid.push(i);
+            hostile::rdn(&oid, "v")
+        })
+        .collect();
+    let many_long_oids = hostile::alice_with(Some(long_rdns), &long_oids);
+    let many: Vec<Vec<u8>> = (0..256u32)
+        .map(|i| {
+            let arc = 128 + i;
+            hostile::extension(&[42, 3, 0x80 | (arc >> 7) as u8, (arc & 0x7f) as u8], "e")
+        })
+        .collect();
+    let rdns: Vec<u8> = (0..247)
+        .flat_map(|_| hostile::rdn(&[85, 4, 11], "ou"))
+        .collect();
+    let many_parts = hostile::alice_with(Some(rdns), &many);
+    for (name, der) in [
+        ("alice", &der),
+        ("60KB-arc-extension", &huge_arc),
+        ("160-oids-of-581B-in-names-and-extensions", &many_long_oids),
+        ("256-extensions-256-attributes", &many_parts),
+    ] {
+        g.bench_function(format!("hostile/{name}/{}B/parse", der.len()), |b| {
+            b.iter(|| sslrequire::env::cert::Cert::from_der(black_box(der)))
+        });
+        g.bench_function(
+            format!("hostile/{name}/{}B/all-variables", der.len()),
+            |b| {
+                b.iter(|| {
+                    let s = session_with(black_box(der));
+                    SessionEnv::new(&s, EnvOptions::default()).export().len()
+                })
+            },
+        );
+    }
     g.finish();
 }
+
+#[path = "../tests/support/hostile_cert.rs"]
+#[allow(dead_code)]
+mod hostile;
 
 fn audit(c: &mut Criterion) {
     let alice = std::fs::read_to_string(concat!(

@@ -187,6 +187,15 @@ pub enum ErrorKind {
         /// The budget in bytes.
         limit: usize,
     },
+    /// E308: a certificate the session holds does not parse, so its
+    /// variables cannot be read (it is not "no certificate": Apache's
+    /// handshake would have refused it).
+    CertUnreadable {
+        /// Which certificate.
+        which: String,
+        /// Why it does not parse.
+        reason: String,
+    },
     /// E306: PCRE2 stopped at one of its limits (match, depth, heap) and
     /// the program was built with strict regex limits (Apache, and the
     /// default, count it as "no match"); see `RegexLimits`.
@@ -231,6 +240,7 @@ impl ErrorKind {
             ValueTooLarge { .. } => "E305",
             RegexLimit { .. } => "E306",
             WorkTooLarge { .. } => "E307",
+            CertUnreadable { .. } => "E308",
         }
     }
 
@@ -329,6 +339,10 @@ impl fmt::Display for ErrorKind {
             WorkTooLarge { limit } => write!(
                 f,
                 "this evaluation built more than {limit} bytes in all (8 times the value limit; raise it with ProgramBuilder::value_limit)"
+            ),
+            CertUnreadable { which, reason } => write!(
+                f,
+                "the {which} does not parse ({reason}), so its variables cannot be read; Apache's handshake would have refused it"
             ),
             RegexLimit { message } => write!(
                 f,
@@ -513,6 +527,10 @@ mod tests {
             ValueTooLarge { limit: 1 },
             RegexLimit { message: s() },
             WorkTooLarge { limit: 1 },
+            CertUnreadable {
+                which: s(),
+                reason: s(),
+            },
         ];
         let mut codes: Vec<_> = kinds.iter().map(ErrorKind::code).collect();
         codes.sort();

@@ -57,6 +57,22 @@ pub enum CertError {
     /// x509-parser rejected the certificate structure.
     #[error("DER: certificate structure rejected by x509-parser: {0}")]
     X509(String),
+    /// More extensions or name attributes than this engine reads (a bound
+    /// of its own, far above any real certificate: reading such a
+    /// certificate's variables is an error, not a different string).
+    #[error("DER: {count} {what}, over the {limit} this engine reads in one certificate")]
+    TooMany {
+        /// What was counted.
+        what: &'static str,
+        /// How many there are.
+        count: usize,
+        /// The bound.
+        limit: usize,
+    },
+    /// Over OpenSSL's default limit on a peer's certificate list (100 KiB,
+    /// `SSL_MAX_CERT_LIST_DEFAULT`): Apache's handshake would refuse it.
+    #[error("DER: {0} bytes, over OpenSSL's 102400-byte certificate list limit (Apache's handshake would refuse it)")]
+    TooLarge(usize),
     /// The certificate parsed, but more bytes follow it.
     #[error("DER: {0} byte(s) of trailing data after the certificate")]
     TrailingData(usize),
@@ -229,6 +245,11 @@ impl Cert {
         if der.is_empty() {
             return Err(CertError::EmptyDer);
         }
+        // What one certificate may cost is bounded by its size: every step
+        // below is linear in it (OIDs: see `oid_to_dotted`).
+        if der.len() > MAX_CERT_LEN {
+            return Err(CertError::TooLarge(der.len()));
+        }
         let parsed = x509_parser::certificate::X509CertificateParser::new()
             .with_deep_parse_extensions(false)
             .parse(der);
@@ -250,9 +271,27 @@ impl Cert {
         check_oid(&key_oid).map_err(|e| malformed("public key algorithm", e))?;
         // Names and times are re-read from the raw TBSCertificate: x509-parser keeps
         // neither the raw time strings nor (for some names) exact raw name bytes.
+        let extension_count = tbs.extensions().len();
+        if extension_count > MAX_CERT_PARTS {
+            return Err(CertError::TooMany {
+                what: "extensions",
+                count: extension_count,
+                limit: MAX_CERT_PARTS,
+            });
+        }
         let raw = RawTbs::read(tbs.as_ref()).map_err(|e| malformed("TBSCertificate", e))?;
         let issuer = Name::from_name_tlv(&raw.issuer).map_err(|e| malformed("issuer", e))?;
         let subject = Name::from_name_tlv(&raw.subject).map_err(|e| malformed("subject", e))?;
+        for (what, name) in [
+            ("issuer attributes", &issuer),
+            ("subject attributes", &subject),
+        ] {
+            if name.entries.len() > MAX_CERT_PARTS {
+                let count = name.entries.len();
+                let limit = MAX_CERT_PARTS;
+                return Err(CertError::TooMany { what, count, limit });
+            }
+        }
         let (not_before, not_after) =
             read_validity(&raw.validity).map_err(|e| malformed("validity", e))?;
 
@@ -261,7 +300,8 @@ impl Cert {
             let oid = ext.oid.as_bytes().to_vec();
             check_oid(&oid).map_err(|e| malformed("extension OID", e))?;
             extensions.push(Extension {
-                oid_txt: oid_to_dotted(&oid),
+                // Only known extensions are printed by their OID's text.
+                oid_txt: oid_key(&oid).unwrap_or_default(),
                 oid,
                 value: ext.value.to_vec(),
             });
@@ -982,22 +1022,6 @@ impl BigNat {
         }
     }
     /// self -= v (caller guarantees self >= v).
-    fn sub_small(&mut self, v: u32) {
-        let mut borrow = u64::from(v);
-        for limb in &mut self.0 {
-            if borrow == 0 {
-                break;
-            }
-            let cur = u64::from(*limb);
-            if cur >= borrow {
-                *limb = (cur - borrow) as u32;
-                borrow = 0;
-            } else {
-                *limb = ((1u64 << 32) + cur - borrow) as u32;
-                borrow = 1;
-            }
-        }
-    }
     fn to_decimal(&self) -> String {
         if self.is_zero() {
             return "0".into();
@@ -1468,9 +1492,32 @@ fn check_oid(c: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Dotted text of OID content octets (`OBJ_obj2txt(…, 1)`, any arc size).
+/// At most this many extensions, and attributes in each of the subject
+/// and the issuer, per certificate (real ones have a few dozen at most).
+pub const MAX_CERT_PARTS: usize = 256;
+
+/// No OID of OpenSSL's object table, nor any this module knows, is encoded
+/// in more bytes than this (the longest is 15; a test checks the table).
+const KNOWN_OID_MAX: usize = 32;
+
+/// OpenSSL's default limit on the certificate list a peer sends
+/// (`SSL_MAX_CERT_LIST_DEFAULT`, 100 KiB): no single certificate Apache
+/// evaluates is larger.
+pub const MAX_CERT_LEN: usize = 100 * 1024;
+
+/// `OBJ_obj2txt` (OpenSSL 3.0.9+, CVE-2023-2650) translates no OBJECT
+/// IDENTIFIER encoded in more than 586 bytes (RFC 2578's 128 sub-identifiers
+/// of 32 bits): it fails, leaving an empty buffer. Apache 2.4.71 ran 3.0.22.
+const OBJ_TXT_MAX: usize = 586;
+
+/// Dotted text of OID content octets (`OBJ_obj2txt(…, 1)`): `""` for an
+/// encoding over [`OBJ_TXT_MAX`] bytes, as OpenSSL. Linear in the OID's
+/// length but for arcs over 64 bits (`num-bigint`, within the cap).
 fn oid_to_dotted(c: &[u8]) -> String {
     use std::fmt::Write as _;
+    if c.len() > OBJ_TXT_MAX {
+        return String::new();
+    }
     let mut s = String::with_capacity(c.len() * 3);
     let mut first = true;
     let mut start = 0;
@@ -1501,21 +1548,39 @@ fn oid_to_dotted(c: &[u8]) -> String {
             let _ = write!(s, "{v}");
             continue;
         }
-        let mut cur = BigNat::default();
-        for &d in arc {
-            cur.mul_add(128, u32::from(d & 0x7f));
-        }
+        let digits: Vec<u8> = arc.iter().map(|d| d & 0x7f).collect();
+        let mut cur = num_bigint::BigUint::from_radix_be(&digits, 128).unwrap_or_default();
         if first {
             first = false;
             // Over 56 bits: the first arc is 2 (80 + a big number).
             s.push_str("2.");
-            cur.sub_small(80);
+            cur -= 80u32;
         } else {
             s.push('.');
         }
-        s.push_str(&cur.to_decimal());
+        let _ = write!(s, "{cur}");
     }
     s
+}
+
+/// The dotted text of an OID to look it up by (the object table, the
+/// extensions and attributes this module knows), without the big-number
+/// path: `None` when an arc is over 64 bits, which no known object has.
+fn oid_key(c: &[u8]) -> Option<String> {
+    if c.len() > KNOWN_OID_MAX {
+        return None;
+    }
+    let mut arc_len = 0;
+    for &b in c {
+        arc_len += 1;
+        if arc_len > 8 {
+            return None;
+        }
+        if b & 0x80 == 0 {
+            arc_len = 0;
+        }
+    }
+    Some(oid_to_dotted(c))
 }
 
 /// `a2d_ASN1_OBJECT`: dotted text → content octets, with OpenSSL's quirks (first arc
@@ -1617,7 +1682,7 @@ fn obj_by_ln(s: &str) -> Option<&'static ObjRow> {
 }
 
 fn obj_long_name_or_unknown(oid: &[u8]) -> String {
-    match obj_lookup(&oid_to_dotted(oid)) {
+    match oid_key(oid).as_deref().and_then(obj_lookup) {
         Some(r) => r.2.to_string(),
         None => "UNKNOWN".into(),
     }
@@ -2026,7 +2091,10 @@ fn name_value_from_tlv(t: &Tlv<'_>, raw: &[u8]) -> Result<AsnString, String> {
 
 #[derive(Debug, Clone)]
 struct NameEntry {
+    /// The type's dotted text when it can be a known type ([`oid_key`]),
+    /// else empty: the unknown type's text is made when printed.
     oid_txt: String,
+    oid: Vec<u8>,
     /// Index into OBJECTS when OpenSSL knows the type (it has a NID).
     obj: Option<usize>,
     /// RDN index (`X509_NAME_ENTRY_set`).
@@ -2089,10 +2157,13 @@ impl Name {
             let raw_len = after_oid.len() - after_val.len();
             let raw = after_oid.get(..raw_len).ok_or("bad attribute value")?;
             let value = name_value_from_tlv(&val, raw)?;
-            let oid_txt = oid_to_dotted(&oid);
-            let obj = OBJECTS.binary_search_by(|r| r.0.cmp(oid_txt.as_str())).ok();
+            let key = oid_key(&oid);
+            let obj = key
+                .as_deref()
+                .and_then(|k| OBJECTS.binary_search_by(|r| r.0.cmp(k)).ok());
             entries.push(NameEntry {
-                oid_txt,
+                oid_txt: key.unwrap_or_default(),
+                oid,
                 obj,
                 set,
                 value,
@@ -2145,7 +2216,12 @@ fn entry_field_name(e: &NameEntry) -> String {
     match e.obj.and_then(|i| OBJECTS.get(i)) {
         Some(row) => row.1.to_string(),
         None => {
-            let mut s = e.oid_txt.clone();
+            // OBJ_obj2txt into an 80-byte buffer.
+            let mut s = if e.oid_txt.is_empty() {
+                oid_to_dotted(&e.oid)
+            } else {
+                e.oid_txt.clone()
+            };
             s.truncate(79);
             s
         }
@@ -4890,6 +4966,21 @@ mod tests {
     // ------------------------------------------------------------------
     // OIDs
     // ------------------------------------------------------------------
+
+    #[test]
+    fn every_known_oid_fits_the_lookup_bound() {
+        // (The table's single-arc rows, `0` `1` `2`, have no encoding.)
+        for row in OBJECTS {
+            if let Some(der) = a2d_oid(row.0) {
+                assert!(
+                    der.len() <= KNOWN_OID_MAX,
+                    "{} is {} bytes",
+                    row.0,
+                    der.len()
+                );
+            }
+        }
+    }
 
     #[test]
     fn oid_text_round_trips_and_quirks() {

@@ -19,6 +19,8 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
+use crate::error::ErrorKind;
+
 use crate::dialect::Dialect;
 pub use files::{FileAccess, FileInfo, FileKind, Files, MAX_FILE_SIZE};
 pub use session::{EnvOptions, LazyCert, Session, SessionEnv, SessionError};
@@ -44,6 +46,15 @@ pub trait Env {
         Vec::new()
     }
 
+    /// Why `var` cannot be read when [`Env::var`] gave `None` for a reason
+    /// other than "unset" — a certificate of the session that does not
+    /// parse: reading it is then an evaluation error, which denies. The
+    /// default: every `None` is "unset" (`""`).
+    fn unreadable(&self, var: &Var) -> Option<ErrorKind> {
+        let _ = var;
+        None
+    }
+
     /// The files `file()`, `filesize()` and the file tests may see. The
     /// default is none: every such read is refused (E303), unlike Apache,
     /// which reads what the server can. Allow one directory with
@@ -59,6 +70,9 @@ impl<E: Env + ?Sized> Env for &E {
     }
     fn peer_extensions(&self, id: &[u8], numeric_only: bool) -> Vec<Vec<u8>> {
         (**self).peer_extensions(id, numeric_only)
+    }
+    fn unreadable(&self, var: &Var) -> Option<ErrorKind> {
+        (**self).unreadable(var)
     }
     fn files(&self) -> &dyn Files {
         (**self).files()

@@ -381,7 +381,8 @@ impl<'s> SessionEnv<'s> {
             Side::Server => &self.session.server_chain,
         };
         // Certificates from JSON were checked when loaded; one from another
-        // source that does not parse reads as absent.
+        // source that does not parse gives `None` here, and reading its
+        // variables an error (`unreadable`), not "no certificate".
         chain.first().and_then(|c| c.get().ok())
     }
 
@@ -571,6 +572,35 @@ impl Env for SessionEnv<'_> {
         }
     }
 
+    fn unreadable(&self, var: &Var) -> Option<crate::error::ErrorKind> {
+        let (chain, index, which) = match var {
+            Var::Cert(Side::Client, _) | Var::Session(SessionVar::ClientCertRfc4523Cea) => (
+                &self.session.client_chain,
+                0,
+                "client certificate".to_string(),
+            ),
+            Var::Cert(Side::Server, _) => (
+                &self.session.server_chain,
+                0,
+                "server certificate".to_string(),
+            ),
+            Var::ClientCertChain(n) => {
+                let i = *n as usize + 1;
+                (
+                    &self.session.client_chain,
+                    i,
+                    format!("client chain certificate {i}"),
+                )
+            }
+            _ => return None,
+        };
+        let error = chain.get(index)?.get().err()?;
+        Some(crate::error::ErrorKind::CertUnreadable {
+            which,
+            reason: error.to_string(),
+        })
+    }
+
     fn files(&self) -> &dyn super::Files {
         &self.opts.files
     }
@@ -640,13 +670,25 @@ mod tests {
     }
 
     #[test]
-    fn a_certificate_that_does_not_parse_reads_as_absent() {
+    fn a_certificate_that_does_not_parse_is_not_no_certificate() {
+        // The TLS layer said verified; the certificate does not parse.
         let session = Session {
+            verify: Some("SUCCESS".into()),
             client_chain: vec![LazyCert::from_der(vec![0x30, 0x03, 1, 2])],
             ..Session::default()
         };
         let env = SessionEnv::new(&session, EnvOptions::default());
-        assert!(Program::new(r#"%{SSL_CLIENT_S_DN_CN} == """#)
+        for src in [
+            r#"%{SSL_CLIENT_S_DN_O} ne "Evil""#,
+            r#"%{SSL_CLIENT_S_DN_CN} == """#,
+            r#""x" in PeerExtList("1.2.3")"#,
+            r#"tolower(%{SSL_CLIENT_CERT}) == """#,
+        ] {
+            let e = Program::new(src).unwrap().eval(&env).unwrap_err();
+            assert_eq!(e.code(), "E308", "{src}: {e}");
+        }
+        // What does not read the certificate still evaluates.
+        assert!(Program::new(r#"%{SSL_CLIENT_VERIFY} == "SUCCESS""#)
             .unwrap()
             .eval(&env)
             .unwrap());

@@ -7,7 +7,7 @@
 use regex::bytes::CaptureLocations;
 
 use crate::compile::{Code, ListCode, Op, Operand, WordCode};
-use crate::env::{cstr, Env, Var};
+use crate::env::{cstr, CertVar, Env, Side, Var};
 use crate::error::{Error, ErrorKind, Span};
 use crate::func::{compare, Func};
 use crate::pattern::Groups;
@@ -56,6 +56,19 @@ pub(crate) trait Vars {
     fn env(&self) -> &Self::Env;
     /// Variable `var`, slot `slot` of the code whose id is `code`.
     fn var(&self, code: u64, slot: u32, var: &Var) -> Option<&[u8]>;
+
+    /// `var`'s value, `""` when unset; an error when the environment says
+    /// it cannot be read ([`Env::unreadable`]).
+    #[inline]
+    fn read(&self, code: u64, slot: u32, var: &Var) -> Result<&[u8], ErrorKind> {
+        match self.var(code, slot, var) {
+            Some(v) => Ok(cstr(v)),
+            None => match self.env().unreadable(var) {
+                Some(kind) => Err(kind),
+                None => Ok(b""),
+            },
+        }
+    }
 }
 
 /// Any environment, read by name.
@@ -162,10 +175,9 @@ impl Code {
                     }
                 }
                 Op::CmpVarConst { op, var, k } => {
-                    let x = cstr(
-                        env.var(self.id, var.0, &self.vars[var.0 as usize])
-                            .unwrap_or(b""),
-                    );
+                    let x = env
+                        .read(self.id, var.0, &self.vars[var.0 as usize])
+                        .map_err(|k| (k, self.spans[pc]))?;
                     let y = &*self.consts[k.0 as usize];
                     flag = compare(op, x, y);
                     trace(pc, &[x, y], flag);
@@ -191,6 +203,12 @@ impl Code {
                     let (x, id) = (va.get(&m.scratch), vid.get(&m.scratch));
                     let numeric_only = self.dialect == crate::dialect::Dialect::V22;
                     let values = env.env().peer_extensions(id, numeric_only);
+                    if values.is_empty() {
+                        let cert = Var::Cert(Side::Client, CertVar::Cert);
+                        if let Some(kind) = env.env().unreadable(&cert) {
+                            return Err((kind, self.spans[pc]));
+                        }
+                    }
                     flag = values.iter().any(|v| cstr(v) == x);
                     trace(pc, &[x, id], flag);
                 }
@@ -296,10 +314,10 @@ impl Code {
     ) -> Result<Val<'a>, (ErrorKind, Span)> {
         Ok(match o {
             Operand::Const(c) => Val::Slice(&self.consts[c.0 as usize]),
-            Operand::Var(v) => Val::Slice(cstr(
-                env.var(self.id, v.0, &self.vars[v.0 as usize])
-                    .unwrap_or(b""),
-            )),
+            Operand::Var(v) => Val::Slice(
+                env.read(self.id, v.0, &self.vars[v.0 as usize])
+                    .map_err(|k| (k, self.spans[pc]))?,
+            ),
             Operand::Backref(n) => {
                 let start = m.scratch.len();
                 push_backref(m, n);
@@ -343,10 +361,9 @@ impl Code {
         match w {
             WordCode::Const(c) => m.scratch.extend_from_slice(&self.consts[c.0 as usize]),
             WordCode::Var(v) => {
-                let value = cstr(
-                    env.var(self.id, v.0, &self.vars[v.0 as usize])
-                        .unwrap_or(b""),
-                );
+                let value = env
+                    .read(self.id, v.0, &self.vars[v.0 as usize])
+                    .map_err(|k| (k, None))?;
                 m.scratch.extend_from_slice(value);
             }
             WordCode::Backref(n) => push_backref(m, *n),
