@@ -65,6 +65,8 @@
 pub mod compile;
 pub mod env;
 pub mod error;
+pub mod lint;
+pub mod migrate;
 pub mod reparse;
 pub mod syntax;
 pub mod vm;
@@ -72,6 +74,7 @@ pub mod vm;
 pub use compile::{strcmplex, Program, ProgramBuilder};
 pub use env::{Env, Var, VarMap};
 pub use error::{Error, ErrorKind, Span};
+pub use lint::{lint, Lint, Severity};
 pub use reparse::Reparser;
 pub use syntax::{parse, Dialect, Expr, Parser, ParserBuilder};
 pub use vm::Machine;
