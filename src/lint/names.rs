@@ -181,10 +181,7 @@ mod tests {
             s("SSL_CLIENT_S_DN_ou_1").as_deref(),
             Some("SSL_CLIENT_S_DN_OU_1")
         );
-        assert_eq!(
-            s("SSL_CLEINT_VERIFY").as_deref(),
-            Some("SSL_CLIENT_VERIFY")
-        );
+        assert_eq!(s("SSL_CLEINT_VERIFY").as_deref(), Some("SSL_CLIENT_VERIFY"));
         assert_eq!(
             s("SSL_CIPHER_USEKEYSIZ").as_deref(),
             Some("SSL_CIPHER_USEKEYSIZE")
