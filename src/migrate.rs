@@ -562,6 +562,8 @@ struct Frame {
     ssl_requires: Vec<usize>,
     has_require: bool,
     has_merging: bool,
+    /// An `AuthMerging` other than `And`.
+    merging_not_and: Option<String>,
     has_satisfy: bool,
 }
 
@@ -644,7 +646,13 @@ pub fn migrate_config(text: &str, dialect: Dialect) -> ConfigMigration {
         match directive.as_str() {
             "sslrequire" => f.ssl_requires.push(k),
             "require" => f.has_require = true,
-            "authmerging" => f.has_merging = true,
+            "authmerging" => {
+                f.has_merging = true;
+                let value = t["authmerging".len()..].trim();
+                if !value.eq_ignore_ascii_case("and") {
+                    f.merging_not_and = Some(value.to_string());
+                }
+            }
             "satisfy" => f.has_satisfy = true,
             _ => {}
         }
@@ -663,6 +671,8 @@ pub fn migrate_config(text: &str, dialect: Dialect) -> ConfigMigration {
                 Some(format!("SSLRequire inside <{}>: SSLRequire ignores the method limit, Require inside it would not; move it out of the <Limit> section first", f.kind))
             } else if f.ssl_requires.len() > 1 {
                 Some(format!("{} SSLRequire lines in one section must all hold, but Require lines in one section are alternatives (RequireAny): combine them into one SSLRequire (A) and (B) first", f.ssl_requires.len()))
+            } else if let Some(m) = &f.merging_not_and {
+                Some(format!("this section has AuthMerging {m}: the new Require expr would be combined with the inherited authorization by {m}, while SSLRequire held in addition to it; use AuthMerging And"))
             } else if f.has_require {
                 Some("this section also has Require lines: they are alternatives of each other (RequireAny), while SSLRequire had to hold as well; write <RequireAll> Require expr … <RequireAny> (the existing Require lines) </RequireAny> </RequireAll> by hand".to_string())
             } else {
