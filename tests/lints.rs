@@ -260,3 +260,25 @@ fn the_public_corpus_fires_only_the_listed_lints() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn the_readme_documents_every_lint() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let cell = |s: &str| s.replace('|', "\\|");
+    for info in LINTS {
+        let row = format!(
+            "| {} | {} | {} | `{}` | `{}` |",
+            info.code,
+            info.severity.as_str(),
+            cell(info.what),
+            cell(info.example),
+            cell(info.fixed)
+        );
+        assert!(
+            readme.contains(&row),
+            "README.md: the Lints table lacks (or has another text for) {}:\n{row}",
+            info.code
+        );
+    }
+}

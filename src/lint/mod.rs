@@ -109,6 +109,14 @@ pub const LINTS: &[LintInfo] = &[
         dialect: Dialect::V24,
     },
     LintInfo {
+        code: "L105",
+        severity: Severity::Warning,
+        what: "an ordering comparison of a certificate date (SSL_CLIENT_V_START/_V_END): they are text like \"Jan  2 03:04:05 2026 GMT\", so the order is by month name and length, not time",
+        example: r#"%{SSL_CLIENT_VERIFY} eq "SUCCESS" and %{SSL_CLIENT_V_END} > "Jan  1 00:00:00 2027 GMT""#,
+        fixed: r#"%{SSL_CLIENT_VERIFY} eq "SUCCESS" and %{SSL_CLIENT_V_REMAIN} -ge 30"#,
+        dialect: Dialect::V24,
+    },
+    LintInfo {
         code: "L110",
         severity: Severity::Warning,
         what: "a name that always reads \"\" (DN component suffixes are case-sensitive; unknown SSL_* names are accepted): did you mean …",
@@ -676,6 +684,25 @@ impl Cx<'_> {
                 );
             }
             return;
+        }
+        // Certificate dates are text ("Jan  2 03:04:05 2026 GMT").
+        if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+            for w in [lhs, rhs] {
+                if let Some((v @ Var::Cert(_, CertVar::VStart | CertVar::VEnd), _, _)) =
+                    var_of(w, self.dialect)
+                {
+                    self.push(
+                        "L105",
+                        e.span,
+                        format!(
+                            "{v} is text like \"Jan  2 03:04:05 2026 GMT\": `{}` orders month names and lengths, not instants; use SSL_CLIENT_V_REMAIN (days left)",
+                            self.text(e.span)
+                        ),
+                        None,
+                    );
+                    return;
+                }
+            }
         }
         // Variable (of known shape) against a constant.
         let (var_side, lit, lit_word, flipped) = match (&cl, &cr) {
