@@ -45,7 +45,7 @@ use live::client::{self, Conn, TlsChoice};
 use live::files::write_files;
 use live::pki::Pki;
 use live::server::{self, Running, Site, WorkDir};
-use sslrequire::migrate::{migrate, MigrateError};
+use sslrequire::migrate::{migrate, migrate_config, MigrateError};
 use sslrequire::Dialect;
 
 const USER_AGENT: &str = "sslrequire-compat/1.0";
@@ -185,6 +185,37 @@ fn migrated_require_expr_gives_sslrequires_verdicts() {
                 "migrate-unsupported.txt: `{e}` is not in the corpus"
             ));
         }
+    }
+    // The whole configuration through `migrate --config`: Apache must load
+    // the result (Require expr + AuthMerging And in every <Location>).
+    let accepted: Vec<(usize, String)> = exprs
+        .iter()
+        .filter(|(n, _)| !refused.contains_key(n))
+        .cloned()
+        .collect();
+    let (original_conf, _) = server::config(
+        &apache,
+        &Site {
+            exprs: &accepted,
+            ..site
+        },
+    );
+    let migrated_conf = migrate_config(&original_conf, Dialect::V24);
+    let conf_path = work.write("conf/migrated-config.conf", &migrated_conf.text, 0o644);
+    if let Some(out) = server::check(&apache, &conf_path) {
+        failures.push(format!(
+            "httpd -t refused the output of migrate --config:\n{out}"
+        ));
+    }
+    let config_changes = migrated_conf.changes.len();
+    if config_changes + migrated_conf.problems.len() != accepted.len()
+        || migrated_conf.text.matches("\nSSLRequire ").count() != migrated_conf.problems.len()
+    {
+        failures.push(format!(
+            "migrate --config: {config_changes} rewritten + {} left for {} SSLRequire lines",
+            migrated_conf.problems.len(),
+            accepted.len()
+        ));
     }
     let (base, _) = server::config(&apache, &Site { exprs: &[], ..site });
     // A migrated expression Apache refuses is a failure; find them one by
@@ -349,7 +380,7 @@ fn migrated_require_expr_gives_sslrequires_verdicts() {
         ));
     }
     say(&format!(
-        "migrate-compat: {pairs} pairs, {agree} agree, {} differ; {} expressions migrated ({} refused by Apache as SSLRequire, {} listed as not migratable), {} clients x 2 TLS versions; {status_differs} refusals with another status (403 vs 500 for an evaluation error); {} ({:.1} s)",
+        "migrate-compat: {pairs} pairs, {agree} agree, {} differ; migrate --config: {config_changes} SSLRequire lines rewritten, httpd -t accepts the result; {} expressions migrated ({} refused by Apache as SSLRequire, {} listed as not migratable), {} clients x 2 TLS versions; {status_differs} refusals with another status (403 vs 500 for an evaluation error); {} ({:.1} s)",
         pairs - agree,
         ns.len(),
         refused.len(),
