@@ -282,3 +282,37 @@ fn the_readme_documents_every_lint() {
         );
     }
 }
+
+#[test]
+fn lint_and_migrate_never_panic_on_what_parses() {
+    // Every prefix and suffix of every corpus expression (at char
+    // boundaries), plus a few odd names, in both dialects: whatever parses
+    // is linted and migrated without a panic.
+    let mut inputs: Vec<String> = vec![
+        "%{SSL_CLIENT_S_DN_é} == 1".into(),
+        "%{SSL_CLIENT_S_DN_xé_RAW} == 1".into(),
+        "%{SSL_CLIENT_é_DN_CN} < 1".into(),
+        "%{TIME_HOUR} < \"\\377\"".into(),
+        "%{SSL_PROTOCOL} >= \"\"".into(),
+        "%{SSL_CLIENT_VERIFY} =~ m/$x|$/".into(),
+    ];
+    for (_, src) in public_corpus() {
+        let cuts: Vec<usize> = src.char_indices().map(|(i, _)| i).step_by(3).collect();
+        for &c in &cuts {
+            inputs.push(src[..c].to_string());
+            inputs.push(src[c..].to_string());
+        }
+    }
+    let mut parsed = 0;
+    for d in [Dialect::V24, Dialect::V22] {
+        let parser = ParserBuilder::new().dialect(d).build();
+        for src in &inputs {
+            if let Ok(e) = parser.parse(src) {
+                parsed += 1;
+                let _ = lint(&e, src, d);
+                let _ = sslrequire::migrate::migrate(src, d);
+            }
+        }
+    }
+    assert!(parsed > 1000, "{parsed}");
+}

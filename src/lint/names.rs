@@ -122,7 +122,10 @@ fn dn_component(name: &str, upper: &str) -> Option<String> {
     );
     let mut rest = &name[head_len..];
     let mut raw = "";
-    if rest.len() > 4 && rest[rest.len() - 4..].eq_ignore_ascii_case("_RAW") {
+    if rest
+        .get(rest.len().saturating_sub(4)..)
+        .is_some_and(|t| rest.len() > 4 && t.eq_ignore_ascii_case("_RAW"))
+    {
         raw = "_RAW";
         rest = &rest[..rest.len() - 4];
     }
@@ -187,5 +190,13 @@ mod tests {
             Some("SSL_CIPHER_USEKEYSIZE")
         );
         assert_eq!(s("SSL_TOTALLY_UNRELATED_THING"), None);
+        // Multi-byte names do not panic.
+        for n in [
+            "SSL_CLIENT_S_DN_xxxé",
+            "SSL_CLIENT_S_DN_é_RAW",
+            "SSL_CLIENT_S_DN_éé",
+        ] {
+            let _ = s(n);
+        }
     }
 }
