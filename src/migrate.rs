@@ -240,6 +240,16 @@ impl Writer {
                 ))
             }
         };
+        // A variable that is always a canonical decimal integer (or
+        // always the same width, as TIME_*) against a literal of that
+        // shape: length-first order is the numeric one, so the readable
+        // integer comparison says the same.
+        if let Some(cmp) = integer_form(w, &c, op) {
+            self.word(w, out)?;
+            out.push_str(cmp);
+            out.push_str(&String::from_utf8_lossy(&c));
+            return Ok(());
+        }
         // w op c, length-first: w < c ⟺ w =~ LT(c); w >= c ⟺ w !~ LT(c).
         let (pattern, negated) = match op {
             CmpOp::Lt => (order_regex(&c, false), false),
@@ -314,6 +324,44 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// ` -ge ` … when `w op c` (length-first) is the integer comparison for
+/// every value `w` can take: `w` is `%{NAME}` of a variable that is always
+/// a canonical decimal integer or `""` (key sizes, certificate version) and
+/// `c` a canonical integer ≥ 1 (`""` reads as 0 in `Require expr`, and is
+/// shorter than any such `c`), or a TIME_* variable (never empty, always
+/// the same width) and `c` all digits of that width.
+fn integer_form(w: &Word, c: &[u8], op: CmpOp) -> Option<&'static str> {
+    use crate::env::{CertVar, SessionVar, TimeVar};
+    let WordKind::Var(VarRef::Name(n)) = &w.kind else {
+        return None;
+    };
+    let Resolved::Var(v) = resolve(&n.name, Dialect::V24) else {
+        return None;
+    };
+    let digits = !c.is_empty() && c.len() <= 18 && c.iter().all(u8::is_ascii_digit);
+    if !digits {
+        return None;
+    }
+    let fits = match &v {
+        Var::Session(SessionVar::CipherUseKeySize | SessionVar::CipherAlgKeySize)
+        | Var::Cert(_, CertVar::MVersion) => c[0] != b'0',
+        Var::Core(core) => match core.as_time()? {
+            TimeVar::Year => c.len() == 4,
+            TimeVar::Wday => c.len() == 1,
+            TimeVar::Time => c.len() == 14,
+            _ => c.len() == 2,
+        },
+        _ => false,
+    };
+    fits.then_some(match op {
+        CmpOp::Lt => " -lt ",
+        CmpOp::Le => " -le ",
+        CmpOp::Gt => " -gt ",
+        CmpOp::Ge => " -ge ",
+        CmpOp::Eq | CmpOp::Ne => return None,
+    })
 }
 
 fn flip(op: CmpOp) -> CmpOp {

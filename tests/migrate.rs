@@ -4,9 +4,12 @@
 //! CLI's `migrate` and `check` lint flags.
 //!
 //! Why sslrequire's own engine can stand in for `Require expr` here:
-//! `migrate` writes no ordering operator (orderings become regexes) and
-//! only `==`/`!=` for equality, which mean the same with and without
-//! `AP_EXPR_FLAG_SSL_EXPR_COMPAT`; the test asserts that of every output.
+//! `migrate` writes orderings as regexes (or, for variables whose values
+//! make the two orders agree, as `%{VAR} -ge 128`) and equality only as
+//! `==`/`!=`, which mean the same with and without
+//! `AP_EXPR_FLAG_SSL_EXPR_COMPAT`; the test asserts that shape of every
+//! output. The integer forms are checked against Apache itself in
+//! tests/migrate_live.rs.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -17,9 +20,19 @@ use sslrequire::migrate::{migrate, migrate_config, MigrateError};
 use sslrequire::syntax::ast::{CmpOp, Expr, ExprKind};
 use sslrequire::{Dialect, Program, ProgramBuilder, VarMap};
 
+/// No ordering operator, except `%{VAR} -ge 128`-style integer forms (which
+/// migrate writes only for variables whose values make length-first and
+/// integer order agree; tests/migrate_live.rs checks those on Apache).
 fn no_ordering(e: &Expr) -> bool {
+    use sslrequire::syntax::ast::WordKind;
     match &e.kind {
-        ExprKind::Cmp { op, .. } => matches!(op, CmpOp::Eq | CmpOp::Ne),
+        ExprKind::Cmp { op, lhs, rhs } => {
+            matches!(op, CmpOp::Eq | CmpOp::Ne)
+                || matches!(
+                    (&lhs.kind, &rhs.kind),
+                    (WordKind::Var(_), WordKind::Digits(_))
+                )
+        }
         ExprKind::Not(i) => no_ordering(i),
         ExprKind::And(v) | ExprKind::Or(v) => v.iter().all(no_ordering),
         _ => true,
@@ -207,10 +220,31 @@ fn orderings_become_length_first_regexes() {
     let m = migrate("%{TIME_HOUR} >= 8 and %{TIME_HOUR} <= 20", Dialect::V24).unwrap();
     assert_eq!(
         m.expr,
-        r"%{TIME_HOUR} !~ m#\A(?s:|[\x01-\x37\x80-\xff])\z# && %{TIME_HOUR} =~ m#\A(?s:.{0,1}|[\x01-\x31\x80-\xff].|2[\x01-\x2f\x80-\xff]|20)\z#"
+        r"%{TIME_HOUR} !~ m#\A(?s:|[\x01-\x37\x80-\xff])\z# && %{TIME_HOUR} -le 20"
     );
     assert_eq!(m.lints.len(), 1);
     assert_eq!(m.lints[0].code, "L101");
+    // Integer forms only where both orders agree.
+    assert_eq!(
+        migrate(
+            "%{SSL_CIPHER_USEKEYSIZE} >= 128 && 1 < %{SSL_CLIENT_M_VERSION}",
+            Dialect::V24
+        )
+        .unwrap()
+        .expr,
+        "%{SSL_CIPHER_USEKEYSIZE} -ge 128 && %{SSL_CLIENT_M_VERSION} -gt 1"
+    );
+    for src in [
+        "%{SSL_CIPHER_USEKEYSIZE} >= 0128",
+        "%{SSL_CIPHER_USEKEYSIZE} >= 0",
+        "%{SSL_CLIENT_V_REMAIN} > 30",
+        "%{TIME_MIN} < 5",
+    ] {
+        assert!(
+            migrate(src, Dialect::V24).unwrap().expr.contains(" m#"),
+            "{src}"
+        );
+    }
     // Two constants fold; equality stays a string comparison.
     assert_eq!(migrate(r#""10" > "9""#, Dialect::V24).unwrap().expr, "true");
     assert_eq!(
@@ -349,9 +383,10 @@ fn cli_migrate() {
         r#"%{SSL_CLIENT_S_DN_O} eq "Example" and %{TIME_HOUR} <= 20"#,
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r
-        .stdout
-        .starts_with(r#"%{SSL_CLIENT_S_DN_O} == "Example" && %{TIME_HOUR} =~ m#"#));
+    assert_eq!(
+        r.stdout,
+        "%{SSL_CLIENT_S_DN_O} == \"Example\" && %{TIME_HOUR} -le 20\n"
+    );
     assert!(r.stderr.contains("warning[L120]"), "{}", r.stderr);
     let r = run(&["migrate", "--json", r#"%{TIME_HOUR} < 8"#]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
