@@ -607,6 +607,8 @@ const SECTIONS: &[&str] = &[
 #[derive(Default)]
 struct Frame {
     kind: String,
+    /// Where it opens (1-based).
+    open_line: usize,
     ssl_requires: Vec<usize>,
     has_require: bool,
     has_merging: bool,
@@ -680,6 +682,7 @@ pub fn migrate_config(text: &str, dialect: Dialect) -> ConfigMigration {
             } else if SECTIONS.contains(&name.as_str()) {
                 frames.push(Frame {
                     kind: name,
+                    open_line: l.first + 1,
                     ..Frame::default()
                 });
             }
@@ -760,6 +763,25 @@ pub fn migrate_config(text: &str, dialect: Dialect) -> ConfigMigration {
             }
         }
     }
+    // Sections with a Require of their own replace what they inherit
+    // (AuthMerging Off): one inside a migrated section used to be held to
+    // its SSLRequire (mod_ssl merges SSLRequire lines into every section
+    // below) and no longer is.
+    if !changes.is_empty() {
+        for f in &finished {
+            let merges_and = f.has_merging && f.merging_not_and.is_none();
+            if f.open_line > 0 && f.has_require && f.ssl_requires.is_empty() && !merges_and {
+                notes.push(ConfigProblem {
+                    line: f.open_line,
+                    message: format!(
+                        "<{}> has its own Require and no AuthMerging And: if it lies inside a migrated section, the SSLRequire it inherited no longer applies to it; add AuthMerging And there",
+                        f.kind
+                    ),
+                });
+            }
+        }
+    }
+    notes.sort_by_key(|n| n.line);
     // Write.
     let mut out = String::with_capacity(text.len() + 64);
     for (k, l) in logical.iter().enumerate() {

@@ -346,6 +346,18 @@ fn config_files_are_rewritten_in_place() {
         .contains("not a valid SSLRequire expression (E100)"));
 }
 
+#[test]
+fn config_notes_sections_that_would_lose_the_restriction() {
+    let text = "<Location /r>\nSSLRequire %{SSL_CLIENT_VERIFY} eq \"SUCCESS\"\n</Location>\n\
+                <Location /r/open>\nRequire all granted\n</Location>\n\
+                <Location /r/kept>\nRequire all granted\nAuthMerging And\n</Location>\n";
+    let m = migrate_config(text, Dialect::V24);
+    assert!(m.problems.is_empty());
+    assert_eq!(m.notes.len(), 1, "{:?}", m.notes);
+    assert_eq!(m.notes[0].line, 4);
+    assert!(m.notes[0].message.contains("add AuthMerging And"));
+}
+
 struct Run {
     code: i32,
     stdout: String,

@@ -80,6 +80,29 @@ fn unsupported_list() -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Configuration files through `migrate --config`, served side by side:
+/// the original under `/oN`, the migration under `/mN` (`{P}`), each path
+/// requested by every client. Keys in the status table: `CASE_BASE + 10 *
+/// case + path`.
+const CONFIG_CASES: &[(&str, &str, &[&str])] = &[
+    (
+        "a parent that denies: SSLRequire held in addition, so must Require expr (AuthMerging And)",
+        "<Location {P}/p>\nRequire all denied\n</Location>\n<Location {P}/p/in>\n  SSLRequire %{SSL_CLIENT_VERIFY} eq \"SUCCESS\"\n</Location>\n",
+        &["/p/in/x.txt", "/p/x.txt"],
+    ),
+    (
+        "a parent that grants; a continued line",
+        "<Location {P}/q>\nRequire all granted\n</Location>\n<Location {P}/q/in>\n  SSLRequire %{SSL_CLIENT_VERIFY} eq \"SUCCESS\" \\\n      and %{TIME_HOUR} <= 23\n</Location>\n",
+        &["/q/in/x.txt", "/q/x.txt"],
+    ),
+    (
+        "a child section with its own Require and AuthMerging And keeps the parent's restriction",
+        "<Location {P}/r>\nSSLRequire %{SSL_CLIENT_S_DN_CN} =~ m/^[a-m]/i\n</Location>\n<Location {P}/r/s>\nRequire all granted\nAuthMerging And\n</Location>\n",
+        &["/r/x.txt", "/r/s/x.txt"],
+    ),
+];
+const CASE_BASE: usize = 1_000_000;
+
 /// (task, expression, migrated?) → (HTTP status, probe id).
 type Statuses = HashMap<(usize, usize, bool), (u16, String)>;
 
@@ -248,6 +271,31 @@ fn migrated_require_expr_gives_sslrequires_verdicts() {
         ));
         pairs_src.retain(|(m, _, _)| *m != n);
     }
+    let mut case_text = String::new();
+    let mut case_keys: Vec<(usize, usize, usize)> = Vec::new(); // (key, case, path)
+    for (i, (what, template, paths)) in CONFIG_CASES.iter().enumerate() {
+        case_text.push_str(&template.replace("{P}", &format!("/o{i}")));
+        let m = migrate_config(&template.replace("{P}", &format!("/m{i}")), Dialect::V24);
+        assert!(
+            m.problems.is_empty() && !m.text.contains("SSLRequire"),
+            "config case {i} ({what}): {:?}",
+            m.problems
+        );
+        case_text.push_str(&m.text);
+        for (j, _) in paths.iter().enumerate() {
+            case_keys.push((CASE_BASE + 10 * i + j, i, j));
+        }
+    }
+    let _ = writeln!(
+        case_text,
+        "AliasMatch ^/[om][0-9]+/ {}",
+        work.path("htdocs/ok.txt").display()
+    );
+    let served = std::fs::read_to_string(&conf).expect("migrate.conf");
+    std::fs::write(&conf, format!("{served}{case_text}")).expect("write migrate.conf");
+    if let Some(out) = server::check(&apache, &conf) {
+        panic!("httpd -t refused the configuration cases:\n{out}\n{case_text}");
+    }
     let mut httpd = Running::start(&apache, &conf, &work, port);
     let mut roots = rustls::RootCertStore::empty();
     roots
@@ -283,8 +331,11 @@ fn migrated_require_expr_gives_sslrequires_verdicts() {
                 let c = &pki.clients[ci];
                 let mut conn: Option<Conn> = None;
                 let mut failures = 0;
-                let mut jobs: Vec<(usize, bool)> =
-                    ns.iter().flat_map(|&n| [(n, false), (n, true)]).collect();
+                let mut jobs: Vec<(usize, bool)> = ns
+                    .iter()
+                    .chain(case_keys.iter().map(|(k, _, _)| k))
+                    .flat_map(|&n| [(n, false), (n, true)])
+                    .collect();
                 jobs.reverse();
                 while let Some(&(n, migrated)) = jobs.last() {
                     if conn.is_none() {
@@ -296,7 +347,13 @@ fn migrated_require_expr_gives_sslrequires_verdicts() {
                         );
                     }
                     let probe = format!("m{t}.{n}.{}", u8::from(migrated));
-                    let target = format!("/e/{n}.txt?n={n}&q=caf%C3%A9");
+                    let target = if n >= CASE_BASE {
+                        let (case, path) = ((n - CASE_BASE) / 10, (n - CASE_BASE) % 10);
+                        let side = if migrated { 'm' } else { 'o' };
+                        format!("/{side}{case}{}", CONFIG_CASES[case].2[path])
+                    } else {
+                        format!("/e/{n}.txt?n={n}&q=caf%C3%A9")
+                    };
                     let mut headers = vec![
                         ("Host", host.as_str()),
                         ("User-Agent", USER_AGENT),
@@ -372,6 +429,27 @@ fn migrated_require_expr_gives_sslrequires_verdicts() {
             }
         }
     }
+    let mut case_pairs = 0usize;
+    for (t, (ci, choice)) in tasks.iter().enumerate() {
+        for &(key, case, path) in &case_keys {
+            let (s0, p0) = &statuses[&(t, key, false)];
+            let (s1, p1) = &statuses[&(t, key, true)];
+            let (a, b) = (verdict(*s0, p0), verdict(*s1, p1));
+            pairs += 1;
+            case_pairs += 1;
+            if a.same(&b) {
+                agree += 1;
+            } else {
+                failures.push(format!(
+                    "config case {case} ({}), {}: {}@{} original {a:?} vs migrated {b:?}",
+                    CONFIG_CASES[case].0,
+                    CONFIG_CASES[case].2[path],
+                    pki.clients[*ci].name,
+                    if choice.tls13 { "TLSv1.3" } else { "TLSv1.2" }
+                ));
+            }
+        }
+    }
     for (n, list) in &diffs {
         let (_, original, migrated) = pairs_src.iter().find(|(m, _, _)| m == n).expect("pair");
         failures.push(format!(
@@ -380,8 +458,9 @@ fn migrated_require_expr_gives_sslrequires_verdicts() {
         ));
     }
     say(&format!(
-        "migrate-compat: {pairs} pairs, {agree} agree, {} differ; migrate --config: {config_changes} SSLRequire lines rewritten, httpd -t accepts the result; {} expressions migrated ({} refused by Apache as SSLRequire, {} listed as not migratable), {} clients x 2 TLS versions; {status_differs} refusals with another status (403 vs 500 for an evaluation error); {} ({:.1} s)",
+        "migrate-compat: {pairs} pairs, {agree} agree, {} differ; migrate --config: {config_changes} SSLRequire lines rewritten, httpd -t accepts the result, {case_pairs} pairs from {} section layouts; {} expressions migrated ({} refused by Apache as SSLRequire, {} listed as not migratable), {} clients x 2 TLS versions; {status_differs} refusals with another status (403 vs 500 for an evaluation error); {} ({:.1} s)",
         pairs - agree,
+        CONFIG_CASES.len(),
         ns.len(),
         refused.len(),
         unsupported.len(),
