@@ -571,6 +571,21 @@ impl Cx<'_> {
         match &w.kind {
             WordKind::Var(v) => self.var_ref(v),
             WordKind::Str(parts) => {
+                if self.dialect == Dialect::V22
+                    && parts
+                        .iter()
+                        .any(|p| matches!(p, StrPart::Lit(b) if b.windows(2).any(|w| w == b"%{")))
+                {
+                    self.push(
+                        "L140",
+                        w.span,
+                        format!(
+                            "`{}` holds %{{…}}: mod_ssl 2.2 reads it literally, Apache 2.4 interpolates the variable (write \\%{{ to keep the text)",
+                            self.text(w.span)
+                        ),
+                        None,
+                    );
+                }
                 for p in parts {
                     if let StrPart::Var(v) = p {
                         self.var_ref(v);
