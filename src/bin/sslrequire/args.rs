@@ -45,6 +45,38 @@ pub enum Command {
     ///
     /// Example: sslrequire vars --session session.json
     Vars(VarsArgs),
+    /// Turn SSLRequire into the `Require expr` expression with the same
+    /// verdict for every request (prints the expression; the lints on
+    /// stderr), or rewrite the SSLRequire lines of an Apache configuration
+    /// file.
+    ///
+    /// Example: sslrequire migrate '%{TIME_HOUR} <= 20 and %{SSL_CLIENT_S_DN_O} eq "Example"'
+    Migrate(MigrateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// The SSLRequire language: 2.4 (Apache httpd 2.4, default) or 2.2.
+    #[arg(long, default_value = "2.4", value_parser = parse_dialect)]
+    pub dialect: Dialect,
+    /// Rewrite the SSLRequire lines of this Apache configuration (or
+    /// .htaccess) file; the new text goes to stdout unless --in-place.
+    #[arg(long, value_name = "FILE", conflicts_with = "expr")]
+    pub config: Option<PathBuf>,
+    /// With --config: write the result back to FILE.
+    #[arg(long, requires = "config")]
+    pub in_place: bool,
+    /// Print one JSON object (the migrated expression or the changes, and
+    /// the lints).
+    #[arg(long)]
+    pub json: bool,
+    /// The SSLRequire expression (use `--` before one that starts with `-`).
+    #[arg(
+        value_name = "EXPR",
+        required_unless_present = "config",
+        allow_hyphen_values = true
+    )]
+    pub expr: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -152,6 +184,14 @@ pub struct CheckArgs {
     /// Print the diagnostics as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Exit 2 when a lint of severity warning fires (notes do not count).
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Silence a lint (its code, e.g. L101; repeatable). In a -f file, a
+    /// comment line `# sslrequire: allow L101 L120` silences them for the
+    /// next expression only.
+    #[arg(long = "allow", value_name = "CODE", value_parser = parse_lint_code)]
+    pub allow: Vec<String>,
     /// The expressions (use `--` before one that starts with `-`).
     #[arg(
         value_name = "EXPR",
@@ -200,6 +240,19 @@ pub struct AuditArgs {
 
 fn parse_dialect(s: &str) -> Result<Dialect, sslrequire::UnknownDialect> {
     s.parse()
+}
+
+pub fn parse_lint_code(s: &str) -> Result<String, String> {
+    match sslrequire::lint::info(s) {
+        Some(i) => Ok(i.code.to_string()),
+        None => Err(format!(
+            "`{s}` is not a lint code (one of {})",
+            sslrequire::lint::codes()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

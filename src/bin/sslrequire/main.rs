@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Why(a) => why(a),
         Command::Audit(a) => audit::run(a),
         Command::Vars(a) => vars(a),
+        Command::Migrate(a) => migrate(a),
     };
     result.unwrap_or_else(|msg| {
         eprintln!("{}", Style::stderr().error(&msg));
@@ -115,60 +116,148 @@ fn eval(a: EvalArgs) -> Outcome {
     }
 }
 
+/// `# sslrequire: allow L101 L120` (commas allowed): the codes, or None
+/// when the comment is not an allow comment.
+fn allow_comment(line: &str) -> Option<Result<Vec<String>, String>> {
+    let rest = line.trim_start().strip_prefix('#')?.trim_start();
+    let rest = rest.strip_prefix("sslrequire:")?.trim_start();
+    let codes = rest.strip_prefix("allow")?;
+    Some(
+        codes
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|c| !c.is_empty())
+            .map(args::parse_lint_code)
+            .collect(),
+    )
+}
+
+/// One expression to check: where it is, its line, its text, the lints
+/// silenced for it.
+struct CheckInput {
+    place: String,
+    line: usize,
+    expr: String,
+    allow: Vec<String>,
+}
+
 fn check(a: CheckArgs) -> Outcome {
-    // (where, expression): `argument N` or `FILE:LINE`.
-    let inputs: Vec<(String, usize, String)> = match &a.file {
+    let inputs: Vec<CheckInput> = match &a.file {
         Some(path) => {
             let text = input::read(path, "expression file")?;
-            text.lines()
-                .enumerate()
-                .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-                .map(|(i, l)| {
-                    (
-                        format!("{}:{}", path.display(), i + 1),
-                        i + 1,
-                        l.to_string(),
-                    )
-                })
-                .collect()
+            let mut out = Vec::new();
+            let mut pending: Vec<String> = Vec::new();
+            for (i, l) in text.lines().enumerate() {
+                if l.trim().is_empty() {
+                    continue;
+                }
+                if l.trim_start().starts_with('#') {
+                    match allow_comment(l) {
+                        Some(Ok(codes)) => pending.extend(codes),
+                        Some(Err(e)) => {
+                            return Err(format!("{}:{}: {e}", path.display(), i + 1));
+                        }
+                        None => {}
+                    }
+                    continue;
+                }
+                let mut allow = std::mem::take(&mut pending);
+                allow.extend(a.allow.iter().cloned());
+                out.push(CheckInput {
+                    place: format!("{}:{}", path.display(), i + 1),
+                    line: i + 1,
+                    expr: l.to_string(),
+                    allow,
+                });
+            }
+            out
         }
         None => a
             .exprs
             .iter()
             .enumerate()
-            .map(|(i, e)| (format!("argument {}", i + 1), 1, e.clone()))
+            .map(|(i, e)| CheckInput {
+                place: format!("argument {}", i + 1),
+                line: 1,
+                expr: e.clone(),
+                allow: a.allow.clone(),
+            })
             .collect(),
     };
     let b = builder(&a.common);
+    let parser = sslrequire::ParserBuilder::new()
+        .dialect(a.common.dialect)
+        .build();
     let style = Style::stderr();
     let mut diagnostics = Vec::new();
-    for (place, line, expr) in &inputs {
-        if let Err(e) = b.build(expr) {
-            let (l, column) = e.line_col();
-            if a.json {
-                let mut d = error_json(&e);
-                d["input"] = json!(place);
-                d["expression"] = json!(expr);
-                d["line"] = json!(line + l - 1);
-                d["column"] = json!(column);
-                diagnostics.push(d);
-            } else {
-                eprintln!(
-                    "{}:\n{}\n",
-                    style.bold(&format!("{place}:{column}")),
-                    style.diagnostic(&e.to_string())
-                );
-                diagnostics.push(json!(null));
+    let mut lints_json = Vec::new();
+    let (mut warnings, mut notes) = (0usize, 0usize);
+    for CheckInput {
+        place,
+        line,
+        expr,
+        allow,
+    } in &inputs
+    {
+        let parsed = parser
+            .parse(expr)
+            .and_then(|tree| b.compile(&tree, expr).map(|_| tree));
+        match parsed {
+            Err(e) => {
+                let (l, column) = e.line_col();
+                if a.json {
+                    let mut d = error_json(&e);
+                    d["input"] = json!(place);
+                    d["expression"] = json!(expr);
+                    d["line"] = json!(line + l - 1);
+                    d["column"] = json!(column);
+                    diagnostics.push(d);
+                } else {
+                    eprintln!(
+                        "{}:\n{}\n",
+                        style.bold(&format!("{place}:{column}")),
+                        style.diagnostic(&e.to_string())
+                    );
+                    diagnostics.push(json!(null));
+                }
+            }
+            Ok(tree) => {
+                for l in sslrequire::lint(&tree, expr, a.common.dialect)
+                    .into_iter()
+                    .filter(|l| !allow.iter().any(|c| c == l.code))
+                {
+                    match l.severity {
+                        sslrequire::Severity::Warning => warnings += 1,
+                        sslrequire::Severity::Note => notes += 1,
+                    }
+                    let (ll, column) = sslrequire::error::line_col(expr, l.span.start);
+                    if a.json {
+                        lints_json.push(json!({
+                            "input": place,
+                            "expression": expr,
+                            "code": l.code,
+                            "severity": l.severity.as_str(),
+                            "message": l.message,
+                            "span": [l.span.start, l.span.end],
+                            "line": line + ll - 1,
+                            "column": column,
+                            "fix": l.fix,
+                        }));
+                    } else {
+                        eprintln!("{}", lint_text(place, column, &l, &style));
+                    }
+                }
             }
         }
     }
     let failed = diagnostics.len();
+    let denied = a.deny_warnings && warnings > 0;
     if a.json {
         outln!(
             "{}",
-            json!({"checked": inputs.len(), "failed": failed, "diagnostics": diagnostics})
+            json!({"checked": inputs.len(), "failed": failed, "diagnostics": diagnostics,
+                   "warnings": warnings, "notes": notes, "lints": lints_json})
         );
-        return Ok(if failed > 0 {
+        return Ok(if failed > 0 || denied {
             ExitCode::from(2)
         } else {
             ExitCode::SUCCESS
@@ -185,7 +274,128 @@ fn check(a: CheckArgs) -> Outcome {
         "ok: {n} expression{} compile",
         if n == 1 { "" } else { "s" }
     );
+    if warnings + notes > 0 {
+        eprintln!(
+            "{warnings} warning{}, {notes} note{} (sslrequire check --allow CODE to silence one; README: Lints)",
+            if warnings == 1 { "" } else { "s" },
+            if notes == 1 { "" } else { "s" }
+        );
+    }
+    if denied {
+        return Err(format!(
+            "--deny-warnings: {warnings} warning{}",
+            if warnings == 1 { "" } else { "s" }
+        ));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `place:column: warning[L101]: message` and the fix, for stderr.
+fn lint_text(place: &str, column: usize, l: &sslrequire::Lint, style: &Style) -> String {
+    let head = format!("{}[{}]", l.severity.as_str(), l.code);
+    let head = match l.severity {
+        sslrequire::Severity::Warning => style.red(&head),
+        sslrequire::Severity::Note => style.dim(&head),
+    };
+    let mut s = format!(
+        "{}: {head}: {}",
+        style.bold(&format!("{place}:{column}")),
+        l.message
+    );
+    if let Some(fix) = &l.fix {
+        s.push_str(&format!("\n    fix: {fix}"));
+    }
+    s
+}
+
+fn migrate(a: args::MigrateArgs) -> Outcome {
+    use sslrequire::migrate::{migrate as run, migrate_config, MigrateError};
+    let style = Style::stderr();
+    let lint_json = |l: &sslrequire::Lint| {
+        json!({"code": l.code, "severity": l.severity.as_str(), "message": l.message,
+               "span": [l.span.start, l.span.end], "fix": l.fix})
+    };
+    if let Some(path) = &a.config {
+        let text = input::read(path, "configuration file")?;
+        let m = migrate_config(&text, a.dialect);
+        let place = |line: usize| format!("{}:{line}", path.display());
+        if a.json {
+            println!(
+                "{}",
+                json!({
+                    "file": path.display().to_string(),
+                    "dialect": a.dialect.as_str(),
+                    "changes": m.changes.iter().map(|c| json!({
+                        "line": c.line, "original": c.original, "migrated": c.migrated,
+                        "lints": c.lints.iter().map(lint_json).collect::<Vec<_>>(),
+                    })).collect::<Vec<_>>(),
+                    "problems": m.problems.iter().map(|p| json!({"line": p.line, "message": p.message})).collect::<Vec<_>>(),
+                    "notes": m.notes.iter().map(|p| json!({"line": p.line, "message": p.message})).collect::<Vec<_>>(),
+                })
+            );
+        } else {
+            for c in &m.changes {
+                eprintln!(
+                    "{}: SSLRequire → Require expr {}",
+                    style.bold(&place(c.line)),
+                    c.migrated
+                );
+                for l in &c.lints {
+                    eprintln!("{}", lint_text(&place(c.line), l.span.start + 1, l, &style));
+                }
+            }
+            for n in &m.notes {
+                eprintln!("{}: note: {}", style.bold(&place(n.line)), n.message);
+            }
+            for p in &m.problems {
+                eprintln!(
+                    "{}: {} {}",
+                    style.bold(&place(p.line)),
+                    style.red("not migrated:"),
+                    p.message
+                );
+            }
+        }
+        if a.in_place {
+            if m.text != text {
+                std::fs::write(path, &m.text)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
+        } else if !a.json {
+            print!("{}", m.text);
+        }
+        eprintln!(
+            "migrate: {} SSLRequire rewritten, {} left as they were",
+            m.changes.len(),
+            m.problems.len()
+        );
+        return Ok(if m.problems.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        });
+    }
+    let expr = a.expr.as_deref().unwrap_or_default();
+    match run(expr, a.dialect) {
+        Ok(m) => {
+            if a.json {
+                println!(
+                    "{}",
+                    json!({"expression": expr, "dialect": a.dialect.as_str(), "migrated": m.expr,
+                           "lints": m.lints.iter().map(lint_json).collect::<Vec<_>>()})
+                );
+            } else {
+                println!("{}", m.expr);
+                for l in &m.lints {
+                    let (_, column) = sslrequire::error::line_col(expr, l.span.start);
+                    eprintln!("{}", lint_text("expression", column, l, &style));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(MigrateError::Parse(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn explain(a: ExplainArgs) -> Outcome {

@@ -3,5 +3,6 @@
 
 pub mod client;
 pub mod der;
+pub mod files;
 pub mod pki;
 pub mod server;
