@@ -437,6 +437,140 @@ fn cli_verdicts(format: Format, lines: &[&str], expr: &str, work: &WorkDir) -> V
         .collect()
 }
 
+/// Whether the session rebuilt from a packet capture holds what `var`
+/// needs: the handshake and the TCP connection, not the (encrypted) request.
+fn carried_by_pcap(var: &Var) -> bool {
+    match var {
+        Var::Session(v) => !matches!(
+            v,
+            SessionVar::VersionInterface | SessionVar::VersionLibrary | SessionVar::SessionId
+        ),
+        Var::Cert(..) | Var::ClientCertChain(_) => true,
+        Var::Core(c) => {
+            c.request_header().is_none()
+                && (matches!(c.name(), "HTTPS" | "REMOTE_ADDR" | "CONN_REMOTE_ADDR")
+                    || c.name().starts_with("TIME"))
+        }
+        Var::Lookup(..) => false,
+    }
+}
+
+/// The clients' TLS secrets, as an SSLKEYLOGFILE.
+#[derive(Debug)]
+struct KeyLogFile(Mutex<std::fs::File>);
+
+impl rustls::KeyLog for KeyLogFile {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        use std::io::Write as _;
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let mut f = self.0.lock().unwrap();
+        writeln!(f, "{label} {} {}", hex(client_random), hex(secret)).expect("write the key log");
+    }
+}
+
+/// tcpdump on the loopback interface, stopped by its own PID.
+struct Tcpdump {
+    child: Child,
+    stderr: PathBuf,
+}
+
+impl Tcpdump {
+    fn find() -> Result<PathBuf, String> {
+        ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+            .ok_or_else(|| "no tcpdump (looked in /usr/bin, /usr/sbin)".to_string())
+    }
+
+    fn start(bin: &Path, work: &WorkDir, port: u16) -> Result<Tcpdump, String> {
+        let stderr = work.path("logs/tcpdump.err");
+        let err = std::fs::File::create(&stderr).map_err(|e| e.to_string())?;
+        let child = Command::new(bin)
+            .args(["-i", "lo", "-U", "-s", "0", "-w"])
+            .arg(work.path("logs/capture.pcap"))
+            .arg(format!("tcp port {port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("start {}: {e}", bin.display()))?;
+        let mut t = Tcpdump { child, stderr };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = std::fs::read_to_string(&t.stderr).unwrap_or_default();
+            if text.contains("listening on") {
+                return Ok(t);
+            }
+            if let Ok(Some(status)) = t.child.try_wait() {
+                return Err(format!("tcpdump exited ({status}): {text}"));
+            }
+            if Instant::now() > deadline {
+                t.stop();
+                return Err(format!("tcpdump did not start listening: {text}"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops it (SIGINT: the file is complete) and returns its report.
+    fn stop(&mut self) -> String {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .arg("-INT")
+                .arg(self.child.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Tcpdump {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// One TLS connection per task, captured: one request on each, so the
+/// server has read the client's whole flight. Returns each connection's
+/// task, by the client's port.
+fn captured_connections(
+    port: u16,
+    pki: &Pki,
+    roots: &rustls::RootCertStore,
+    tasks: &[Task],
+    key_log: &std::sync::Arc<KeyLogFile>,
+    n: usize,
+) -> HashMap<u16, usize> {
+    let mut ports = HashMap::new();
+    for (t, task) in tasks.iter().enumerate() {
+        let client = &pki.clients[task.client];
+        let mut c = client::connect_logged(
+            port,
+            roots,
+            &client.chain,
+            client.key.as_deref(),
+            task.choice,
+            Some(key_log.clone()),
+        )
+        .unwrap_or_else(|e| panic!("{}: TLS connection failed: {e}", client.name));
+        let host = format!("localhost:{port}");
+        c.get(&target(n), &[("Host", &host), ("User-Agent", USER_AGENT)])
+            .unwrap_or_else(|e| panic!("{}: GET: {e}", client.name));
+        ports.insert(c.local_port, t);
+    }
+    ports
+}
+
 #[test]
 fn audits_of_real_server_logs_agree_with_apache() {
     let started = Instant::now();
@@ -505,6 +639,42 @@ fn audits_of_real_server_logs_agree_with_apache() {
     let tasks = tasks(&pki);
     let mut httpd = Running::start(&apache, &conf, &work, port);
     let apache_ports = run_requests(port, &pki, &roots, &tasks, &ns);
+    // The same clients again, captured by tcpdump with their key log.
+    let pcap_ports = match Tcpdump::find() {
+        Err(why) => {
+            missing("tcpdump", &why);
+            None
+        }
+        Ok(bin) => {
+            let mut tcpdump = Tcpdump::start(&bin, &work, port)
+                .unwrap_or_else(|e| panic!("capture-compat: tcpdump: {e}"));
+            let key_log = std::sync::Arc::new(KeyLogFile(Mutex::new(
+                std::fs::File::create(work.path("logs/keys.log")).expect("key log"),
+            )));
+            let ports = captured_connections(port, &pki, &roots, &tasks, &key_log, ns[0]);
+            // tcpdump may lag behind (a busy machine): wait until the file
+            // has not grown for a second.
+            let pcap = work.path("logs/capture.pcap");
+            let size = || std::fs::metadata(&pcap).map(|m| m.len()).unwrap_or(0);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let mut last = (size(), Instant::now());
+            while Instant::now() < deadline && last.1.elapsed() < Duration::from_secs(1) {
+                std::thread::sleep(Duration::from_millis(50));
+                let now = size();
+                if now != last.0 {
+                    last = (now, Instant::now());
+                }
+            }
+            let report = tcpdump.stop();
+            assert!(
+                report
+                    .lines()
+                    .any(|l| l.trim() == "0 packets dropped by kernel"),
+                "tcpdump dropped packets:\n{report}"
+            );
+            Some(ports)
+        }
+    };
     let error_log = httpd.error_log();
     httpd.stop();
     let failed: BTreeSet<String> = error_log
@@ -549,11 +719,14 @@ fn audits_of_real_server_logs_agree_with_apache() {
     let mut apache_lines: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     let mut apache_count = 0;
     let opts = as_apache();
+    // The captured connections' requests are in the log too.
+    let mut all_ports = apache_ports.clone();
+    all_ports.extend(pcap_ports.iter().flatten().map(|(p, t)| (*p, *t)));
     let mut parsed: Vec<(usize, usize, &str, capture::Capture)> = Vec::new();
     for line in apache_log.lines() {
         let c = read(Format::Apache, line);
         let (t, n) =
-            line_key(&c, &apache_ports).unwrap_or_else(|e| panic!("apache log line {line:?}: {e}"));
+            line_key(&c, &all_ports).unwrap_or_else(|e| panic!("apache log line {line:?}: {e}"));
         parsed.push((t, n, line, c));
     }
     for (t, n, line, c) in &parsed {
@@ -582,7 +755,7 @@ fn audits_of_real_server_logs_agree_with_apache() {
     }
     assert_eq!(
         apache_count,
-        tasks.len() * ns.len(),
+        tasks.len() * ns.len() + pcap_ports.as_ref().map_or(0, HashMap::len),
         "one Apache log line per request"
     );
 
@@ -626,6 +799,94 @@ fn audits_of_real_server_logs_agree_with_apache() {
         nginx_lines.entry(n).or_default().push(line);
     }
 
+    // --- the packet capture ----------------------------------------------
+    let mut pcap_count = 0usize;
+    let mut pcap_exprs = 0usize;
+    if let Some(ports) = &pcap_ports {
+        use sslrequire::env::verify::{Verifier, VerifyMode};
+        // What Apache's configuration says: SSLCACertificateFile,
+        // SSLVerifyDepth 5, SSLVerifyClient optional_no_ca.
+        let verifier = Verifier::new(vec![pki.root.der.clone()], 5, VerifyMode::OptionalNoCa)
+            .expect("verifier");
+        let popts = EnvOptions {
+            verifier: Some(std::sync::Arc::new(verifier)),
+            ..as_apache()
+        };
+        let keylog_text = std::fs::read_to_string(work.path("logs/keys.log")).expect("key log");
+        let keylog = capture::pcap::KeyLog::parse(&keylog_text).expect("the clients' key log");
+        let file = std::fs::File::open(work.path("logs/capture.pcap")).expect("capture.pcap");
+        let pexprs: Vec<usize> = ns
+            .iter()
+            .copied()
+            .filter(|n| programs[n].1.vars().iter().all(carried_by_pcap))
+            .collect();
+        pcap_exprs = pexprs.len();
+        let mut seen = BTreeSet::new();
+        for conn in capture::pcap::Reader::new(file, Some(&keylog)).expect("a pcap file") {
+            let conn = conn.expect("the capture reads");
+            let t = *ports
+                .get(&conn.client.port())
+                .unwrap_or_else(|| panic!("a connection no client made: {}", conn.name()));
+            let cname = conn.name();
+            let session = conn
+                .session
+                .unwrap_or_else(|e| panic!("{cname} ({}): not rebuilt: {e}", name(t)));
+            seen.insert(t);
+            pcap_count += 1;
+            let c = capture::Capture {
+                session,
+                status: None,
+                warnings: Vec::new(),
+            };
+            for n in &pexprs {
+                let theirs = &apache_verdict[&(t, *n)];
+                let mine = ours(&programs[n].1, &mut m, &c, &popts);
+                if mine == *theirs {
+                    agree += 1;
+                } else {
+                    differ.push(format!(
+                        "pcap {} `{}`: Apache {theirs:?}, sslrequire {mine:?}",
+                        name(t),
+                        programs[n].0
+                    ));
+                }
+            }
+        }
+        assert_eq!(
+            seen.len(),
+            tasks.len(),
+            "one captured connection per client and TLS version"
+        );
+        // The CLI on the same capture.
+        let cli = Command::new(env!("CARGO_BIN_EXE_sslrequire"))
+            .args([
+                "audit",
+                "--json",
+                "--verify-depth",
+                "5",
+                "--verify-client",
+                "optional_no_ca",
+            ])
+            .arg("--ca")
+            .arg(work.path("certs/root-ca.pem"))
+            .arg("--pcap")
+            .arg(work.path("logs/capture.pcap"))
+            .arg("--keylog")
+            .arg(work.path("logs/keys.log"))
+            .arg("--")
+            .arg(r#"%{SSL_CLIENT_VERIFY} == "SUCCESS" || %{SSL_CLIENT_VERIFY} == "NONE""#)
+            .output()
+            .expect("run sslrequire audit --pcap");
+        let rows = String::from_utf8_lossy(&cli.stdout);
+        assert_eq!(
+            rows.lines().count(),
+            tasks.len(),
+            "{rows}{}",
+            String::from_utf8_lossy(&cli.stderr)
+        );
+        assert!(!rows.contains("\"error\""), "{rows}");
+    }
+
     // The CLI over a sample of expressions gives the library's verdicts.
     let mut cli_checked = 0;
     for (format, lines) in [
@@ -647,13 +908,13 @@ fn audits_of_real_server_logs_agree_with_apache() {
         }
     }
 
-    let pcap = 0usize;
+    sessions += pcap_count;
     say(&format!(
-        "capture-compat: {sessions} sessions (apache-log {apache_count}, nginx-log {nginx_count}, pcap {pcap}), {agree} agree, {} differ",
+        "capture-compat: {sessions} sessions (apache-log {apache_count}, nginx-log {nginx_count}, pcap {pcap_count}), {agree} agree, {} differ",
         differ.len()
     ));
     say(&format!(
-        "capture-compat: {} of {} corpus expressions read only what an Apache log carries ({} an nginx log); {} clients x 2 TLS versions; {cli_checked} rows also through `sslrequire audit`; {verify_skipped} nginx rows not compared (nginx's verify result is not mod_ssl's: {}); {served:.1} s serving, {:.1} s in all",
+        "capture-compat: {} of {} corpus expressions read only what an Apache log carries ({} an nginx log); {} clients x 2 TLS versions; {cli_checked} rows also through `sslrequire audit`; {verify_skipped} nginx rows not compared (nginx's verify result is not mod_ssl's: {}); {pcap_count} captured connections x {pcap_exprs} expressions (those reading only the handshake and the connection); {served:.1} s serving, {:.1} s in all",
         ns.len(),
         corpus.len(),
         nginx_ns.len(),

@@ -9,6 +9,8 @@
 
 mod apache_log;
 mod nginx_log;
+#[cfg(feature = "cli")]
+pub mod pcap;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -179,8 +179,17 @@ pub struct AuditArgs {
     /// The sessions: a JSON-lines file (one captured session per line), an
     /// access log written with the README's Apache LogFormat or nginx
     /// log_format, or `-` for standard input. Repeatable.
-    #[arg(long, value_name = "FILE|-", required = true)]
+    #[arg(long, value_name = "FILE|-", required_unless_present = "pcap")]
     pub sessions: Vec<PathBuf>,
+    /// A packet capture (pcap or pcapng, e.g. from `tcpdump -w`): one
+    /// session per TLS connection, rebuilt from its handshake. Repeatable.
+    /// Give --ca to verify client chains as mod_ssl would.
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Vec<PathBuf>,
+    /// The TLS key log (SSLKEYLOGFILE) of the captured clients or servers:
+    /// TLS 1.3 sends certificates encrypted, and this decrypts them.
+    #[arg(long, value_name = "FILE", requires = "pcap")]
+    pub keylog: Option<PathBuf>,
     /// The format of the --sessions files: json, apache or nginx (default:
     /// detected per file from its first line).
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]

@@ -77,11 +77,20 @@ struct Ctx<'a> {
 }
 
 fn evaluate(ctx: &Ctx<'_>, m: &mut Machine, line: usize, text: &str, format: Format) -> Row {
+    match capture::parse(format, text) {
+        Ok(c) => judge(ctx, m, line, c),
+        Err(e) => Row::error(
+            line,
+            None,
+            ctx.compare.is_some(),
+            format!("line {line}: {e}"),
+        ),
+    }
+}
+
+/// The verdicts on one session.
+fn judge(ctx: &Ctx<'_>, m: &mut Machine, line: usize, capture: capture::Capture) -> Row {
     let compare = ctx.compare.is_some();
-    let capture = match capture::parse(format, text) {
-        Ok(c) => c,
-        Err(e) => return Row::error(line, None, compare, format!("line {line}: {e}")),
-    };
     let session = &capture.session;
     let env = SessionEnv::new(session, ctx.opts.clone());
     if let Some(reason) = env.handshake_failure() {
@@ -185,6 +194,24 @@ pub fn run(a: AuditArgs) -> Outcome {
             bar.finish_and_clear();
         }
     }
+    if !a.pcap.is_empty() {
+        let keylog = match &a.keylog {
+            Some(p) => Some(
+                capture::pcap::KeyLog::parse(&input::read(p, "key log")?)
+                    .map_err(|e| format!("error: --keylog {}: {e}", p.display()))?,
+            ),
+            None => None,
+        };
+        if a.render.ca.is_none() {
+            eprintln!(
+                "note: no --ca given: a capture holds no verification result, so SSL_CLIENT_VERIFY is \"\" \
+                 for connections with a client certificate (give --ca, --verify-depth, --verify-client as in Apache)"
+            );
+        }
+        for path in &a.pcap {
+            audit_pcap(&ctx, &pool, path, keylog.as_ref(), &mut out, &mut t, a.json)?;
+        }
+    }
     let Totals {
         allow,
         deny,
@@ -216,6 +243,80 @@ pub fn run(a: AuditArgs) -> Outcome {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The connections of one packet capture, a chunk at a time.
+fn audit_pcap(
+    ctx: &Ctx<'_>,
+    pool: &rayon::ThreadPool,
+    path: &std::path::Path,
+    keylog: Option<&capture::pcap::KeyLog>,
+    out: &mut impl Write,
+    t: &mut Totals,
+    json: bool,
+) -> Result<(), String> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("error: cannot read capture {}: {e}", path.display()))?;
+    let mut reader = capture::pcap::Reader::new(BufReader::new(file), keylog)
+        .map_err(|e| format!("error: --pcap {}: {e}", path.display()))?;
+    let label = path.display().to_string();
+    loop {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for c in reader.by_ref().take(CHUNK) {
+            chunk.push(c.map_err(|e| format!("error: --pcap {}: {e}", path.display()))?);
+        }
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<Row> = pool.install(|| {
+            chunk
+                .into_par_iter()
+                .map_init(Machine::new, |m, c| {
+                    let line = usize::try_from(c.packet).unwrap_or(usize::MAX);
+                    let name = c.name();
+                    match c.session {
+                        Ok(session) => judge(
+                            ctx,
+                            m,
+                            line,
+                            capture::Capture {
+                                session,
+                                status: None,
+                                warnings: Vec::new(),
+                            },
+                        ),
+                        Err(e) => Row::error(
+                            line,
+                            Some(name.clone()),
+                            ctx.compare.is_some(),
+                            format!("{label}: connection {name} (packet {line}): {e}"),
+                        ),
+                    }
+                })
+                .collect()
+        });
+        for row in rows {
+            t.count(&row);
+            if row.compared.is_some() && row.compared.as_ref() == Some(&row.verdict) {
+                continue;
+            }
+            write_row(out, &row, json, &|n| format!("{label}:packet {n}"))
+                .unwrap_or_else(|e| output::exit_on(&e));
+        }
+    }
+}
+
+impl Totals {
+    fn count(&mut self, row: &Row) {
+        self.sessions += 1;
+        match row.verdict {
+            Verdict::Allow => self.allow += 1,
+            Verdict::Deny => self.deny += 1,
+            Verdict::Error(_) => self.error += 1,
+        }
+        let differs = row.compared.as_ref().is_some_and(|c| *c != row.verdict);
+        self.changed += usize::from(differs);
+    }
 }
 
 /// One input file.
@@ -309,14 +410,8 @@ fn audit_one(
                     );
                 }
             }
-            t.sessions += 1;
-            match row.verdict {
-                Verdict::Allow => t.allow += 1,
-                Verdict::Deny => t.deny += 1,
-                Verdict::Error(_) => t.error += 1,
-            }
+            t.count(&row);
             let differs = row.compared.as_ref().is_some_and(|c| *c != row.verdict);
-            t.changed += usize::from(differs);
             if row.compared.is_some() && !differs {
                 continue;
             }
