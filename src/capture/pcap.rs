@@ -1101,6 +1101,69 @@ mod tests {
         out
     }
 
+    /// The same packets as a pcapng file (section, interface, enhanced
+    /// packet blocks).
+    fn pcapng(packets: &[(bool, u32, &str, &[u8])]) -> Vec<u8> {
+        let legacy = pcap(packets);
+        let mut out = Vec::new();
+        let block = |out: &mut Vec<u8>, kind: u32, body: &[u8]| {
+            let len = (12 + body.len().next_multiple_of(4)) as u32;
+            out.extend(kind.to_le_bytes());
+            out.extend(len.to_le_bytes());
+            out.extend(body);
+            out.extend(std::iter::repeat_n(
+                0u8,
+                body.len().next_multiple_of(4) - body.len(),
+            ));
+            out.extend(len.to_le_bytes());
+        };
+        let mut shb = 0x1A2B3C4Du32.to_le_bytes().to_vec();
+        shb.extend([1, 0, 0, 0]);
+        shb.extend((-1i64).to_le_bytes());
+        block(&mut out, 0x0A0D0D0A, &shb);
+        let mut idb = vec![1, 0, 0, 0];
+        idb.extend(65535u32.to_le_bytes());
+        block(&mut out, 1, &idb);
+        let mut rest = &legacy[24..];
+        while rest.len() >= 16 {
+            let len = u32::from_le_bytes(rest[8..12].try_into().unwrap()) as usize;
+            let secs = u64::from(u32::from_le_bytes(rest[0..4].try_into().unwrap()));
+            let ts = secs * 1_000_000;
+            let mut epb = 0u32.to_le_bytes().to_vec();
+            epb.extend(((ts >> 32) as u32).to_le_bytes());
+            epb.extend((ts as u32).to_le_bytes());
+            epb.extend((len as u32).to_le_bytes());
+            epb.extend((len as u32).to_le_bytes());
+            epb.extend(&rest[16..16 + len]);
+            let pad = epb.len().next_multiple_of(4) - epb.len();
+            epb.extend(std::iter::repeat_n(0u8, pad));
+            block(&mut out, 6, &epb);
+            rest = &rest[16 + len..];
+        }
+        out
+    }
+
+    #[test]
+    fn pcapng_reads_as_pcap() {
+        let packets: [(bool, u32, &str, &[u8]); 3] = [
+            (true, 100, "S", b""),
+            (false, 500, "SA", b""),
+            (true, 101, "A", b"GET / HTTP/1.1\r\n\r\n"),
+        ];
+        let a = read(pcap(&packets));
+        let b = read(pcapng(&packets));
+        assert_eq!(a.len(), 1);
+        assert_eq!(b.len(), 1);
+        assert_eq!(reason(&a[0]), reason(&b[0]));
+        let (Ok(a), Ok(b)) = (&a[0], &b[0]) else {
+            panic!()
+        };
+        assert_eq!(
+            (a.client, a.server, a.packet),
+            (b.client, b.server, b.packet)
+        );
+    }
+
     fn read(bytes: Vec<u8>) -> Vec<Result<Connection, String>> {
         Reader::new(std::io::Cursor::new(bytes), None)
             .unwrap()
