@@ -180,3 +180,35 @@ fn nginx_log_lines_are_sessions_and_formats_are_detected_per_file() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("unknown format `xml`"), "{}", r.stderr);
 }
+
+#[test]
+fn pcap_flags_and_bad_captures() {
+    // Not a capture: an error naming the file, exit 2.
+    let file = temp("not.pcap", "hello, not a capture");
+    let r = run(&["audit", "--pcap", &file, "true"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(&format!("--pcap {file}")) && r.stderr.contains("not a pcap or pcapng"),
+        "{}",
+        r.stderr
+    );
+    // --keylog needs --pcap; a bad key log names its line.
+    let keys = temp(
+        "keys.log",
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET 00 11\nnonsense\n",
+    );
+    let r = run(&["audit", "--sessions", &file, "--keylog", &keys, "true"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--pcap"), "{}", r.stderr);
+    let empty = temp("empty.pcap", "");
+    let r = run(&["audit", "--pcap", &empty, "--keylog", &keys, "true"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(&format!("--keylog {keys}: line 2")),
+        "{}",
+        r.stderr
+    );
+    // Neither --sessions nor --pcap.
+    let r = run(&["audit", "true"]);
+    assert_eq!(r.code, 2);
+}

@@ -264,7 +264,11 @@ struct Nginx {
 impl Nginx {
     fn find() -> Result<PathBuf, String> {
         match std::env::var_os("SSLREQUIRE_NGINX") {
-            Some(p) => Ok(PathBuf::from(p)),
+            Some(p) if Path::new(&p).is_file() => Ok(PathBuf::from(p)),
+            Some(p) => Err(format!(
+                "SSLREQUIRE_NGINX={} does not exist",
+                p.to_string_lossy()
+            )),
             None => [
                 "/usr/sbin/nginx",
                 "/usr/local/sbin/nginx",
@@ -578,10 +582,8 @@ fn audits_of_real_server_logs_agree_with_apache() {
         Ok(a) => a,
         Err(why) => return missing("Apache httpd 2.4 with mod_ssl", &why),
     };
-    let nginx_bin = match Nginx::find() {
-        Ok(n) => n,
-        Err(why) => return missing("nginx", &why),
-    };
+    // Without nginx (locally) its part is skipped, loudly; the rest runs.
+    let nginx_bin = Nginx::find().map_err(|why| missing("nginx", &why)).ok();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -688,18 +690,21 @@ fn audits_of_real_server_logs_agree_with_apache() {
     let apache_log = std::fs::read_to_string(work.path("logs/access.log")).expect("access.log");
 
     // --- nginx ----------------------------------------------------------
-    let nport = server::free_port();
-    let mut nginx = Nginx::start(&nginx_bin, &work, nport).unwrap_or_else(|e| {
-        if ci() {
-            panic!("capture-compat: nginx: {e}");
-        }
-        panic!("capture-compat: nginx is installed but did not start: {e}")
-    });
     let nginx_ns: Vec<usize> = nginx_set.iter().copied().collect();
-    let nginx_ports = run_requests(nport, &pki, &roots, &tasks, &nginx_ns);
-    nginx.stop();
-    let nginx_log =
-        std::fs::read_to_string(work.path("logs/nginx-access.log")).expect("nginx access log");
+    let (nginx_ports, nginx_log) = match &nginx_bin {
+        Some(bin) => {
+            let nport = server::free_port();
+            let mut nginx = Nginx::start(bin, &work, nport).unwrap_or_else(|e| {
+                panic!("capture-compat: nginx is installed but did not start: {e}")
+            });
+            let ports = run_requests(nport, &pki, &roots, &tasks, &nginx_ns);
+            nginx.stop();
+            let log = std::fs::read_to_string(work.path("logs/nginx-access.log"))
+                .expect("nginx access log");
+            (ports, log)
+        }
+        None => (HashMap::new(), String::new()),
+    };
 
     let served = started.elapsed().as_secs_f64();
     // --- the verdicts -----------------------------------------------------
@@ -933,5 +938,5 @@ fn audits_of_real_server_logs_agree_with_apache() {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    assert!(apache_count > 0 && nginx_count > 0);
+    assert!(apache_count > 0 && (nginx_count > 0 || nginx_bin.is_none()));
 }
