@@ -212,3 +212,17 @@ fn pcap_flags_and_bad_captures() {
     let r = run(&["audit", "true"]);
     assert_eq!(r.code, 2);
 }
+
+/// The lines the README tells users to copy are the ones the parsers and
+/// tests/capture_live.rs use.
+#[test]
+fn the_readme_shows_the_documented_formats() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for line in [
+        sslrequire::capture::APACHE_LOG_FORMAT,
+        sslrequire::capture::NGINX_LOG_FORMAT,
+    ] {
+        assert!(readme.contains(line), "README.md lacks:\n{line}");
+    }
+}
