@@ -64,6 +64,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+pub mod capture;
 mod compile;
 mod dialect;
 pub mod env;

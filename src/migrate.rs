@@ -28,11 +28,11 @@ use std::fmt::Write as _;
 
 use crate::dialect::Dialect;
 use crate::env::{resolve, Resolved, Var};
+use crate::error::Error;
 use crate::error::Span;
 use crate::lint::{lint, Lint};
 use crate::syntax::ast::{CmpOp, Expr, ExprKind, List, Regex, StrPart, VarRef, Word, WordKind};
 use crate::syntax::ParserBuilder;
-use crate::Error;
 
 /// An expression that cannot be migrated.
 #[derive(Clone, Debug)]

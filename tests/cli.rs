@@ -328,7 +328,6 @@ fn bad_session_inputs_name_the_field() {
             r#"{"client_chain": ["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"]}"#,
             "field `client_chain[0]`",
         ),
-        (r#"{"vars": {"NO_SUCH": "x"}}"#, "field `vars.NO_SUCH`"),
         (r#"{"protocl": "TLSv1.3"}"#, "unknown field `protocl`"),
         (r#"{"resumed": "yes"}"#, "invalid type"),
         ("{\"id\": 1}\n{\"id\": 2}\n", "several sessions"),
@@ -344,6 +343,16 @@ fn bad_session_inputs_name_the_field() {
             r.stderr
         );
     }
+    // Issue 18: an unknown name is kept (in the per-request environment)
+    // and warned about, not fatal.
+    let path = temp("unknown-var.json", r#"{"vars": {"NO_SUCH": "x"}}"#);
+    let r = run(&["eval", "--session", &path, r#"reqenv("NO_SUCH") == "x""#]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "true\n"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning:") && r.stderr.contains("field `vars.NO_SUCH`"),
+        "{}",
+        r.stderr
+    );
     let r = run(&["eval", "--session", "/nonexistent/session.json", "true"]);
     assert_eq!(r.code, 2);
     assert!(

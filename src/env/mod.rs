@@ -239,14 +239,30 @@ impl VarMap {
         name: &str,
         value: impl Into<Vec<u8>>,
     ) -> Result<&mut VarMap, UnknownVariable> {
-        self.values.insert(input_var(name)?, value.into());
-        Ok(self)
+        Ok(self.insert(input_var(name)?, value))
     }
 
-    /// Sets a resolved variable.
+    /// Sets a resolved variable. Request headers are one table: setting
+    /// `HTTP_USER_AGENT` sets the header `User-Agent` (read by
+    /// `%{HTTP_USER_AGENT}`, `req("User-Agent")`, 2.2's `%{HTTP:User-Agent}`
+    /// alike), replacing a value given under any spelling of that name.
     pub fn insert(&mut self, var: Var, value: impl Into<Vec<u8>>) -> &mut VarMap {
+        let var = canonical(var);
+        if let Var::Lookup(table, name) = &var {
+            self.values.retain(
+                |k, _| !matches!(k, Var::Lookup(t, n) if t == table && n.eq_ignore_ascii_case(name)),
+            );
+        }
         self.values.insert(var, value.into());
         self
+    }
+
+    /// An entry of a request table (names case-insensitive, as APR tables).
+    fn entry(&self, table: Table, name: &str) -> Option<&[u8]> {
+        self.values
+            .iter()
+            .find(|(k, _)| matches!(k, Var::Lookup(t, n) if *t == table && n.eq_ignore_ascii_case(name)))
+            .map(|(_, v)| v.as_slice())
     }
 
     /// Adds a client-certificate extension value for `PeerExtList(id)` /
@@ -286,15 +302,21 @@ impl VarMap {
 
 impl Env for VarMap {
     fn var(&self, var: &Var) -> Option<&[u8]> {
-        if let Var::Lookup(table, name) = var {
-            // Header and environment names: case-insensitive, as APR tables.
-            return self
-                .values
-                .iter()
-                .find(|(k, _)| matches!(k, Var::Lookup(t, n) if t == table && n.eq_ignore_ascii_case(name)))
-                .map(|(_, v)| v.as_slice());
+        match var {
+            // Apache's env(): notes, then the per-request environment, then
+            // the process environment.
+            Var::Lookup(Table::Env, name) => self.entry(Table::Env, name).or_else(|| {
+                [Table::Note, Table::RequestEnv, Table::OsEnv]
+                    .into_iter()
+                    .find_map(|t| self.entry(t, name))
+            }),
+            Var::Lookup(table, name) => self.entry(*table, name),
+            Var::Core(c) => match c.request_header() {
+                Some(h) => self.entry(Table::RequestHeader, h),
+                None => self.values.get(var).map(Vec::as_slice),
+            },
+            _ => self.values.get(var).map(Vec::as_slice),
         }
-        self.values.get(var).map(Vec::as_slice)
     }
 
     fn peer_extensions(&self, id: &[u8], _numeric_only: bool) -> Vec<Vec<u8>> {
@@ -329,6 +351,25 @@ mod tests {
         assert_eq!(
             env.var(&Var::Lookup(Table::Note, "WHO".into())),
             Some(&b"x"[..])
+        );
+        // One table of request headers, whatever the spelling.
+        env.set("HTTP_USER_AGENT", "curl/8").unwrap();
+        let ua = Var::Lookup(Table::RequestHeader, "user-agent".into());
+        assert_eq!(env.var(&ua), Some(&b"curl/8"[..]));
+        env.set("req:User-Agent", "wget").unwrap();
+        let core = Var::Core(CoreVar::lookup("HTTP_USER_AGENT", Dialect::V24).unwrap());
+        assert_eq!(env.var(&core), Some(&b"wget"[..]));
+        assert_eq!(
+            env.iter()
+                .filter(|(k, _)| **k == ua || k.to_string() == "HTTP:User-Agent")
+                .count(),
+            1
+        );
+        // env(): notes, then the request environment, then the process's.
+        env.set("reqenv:SCRIPT_NAME", "/env").unwrap();
+        assert_eq!(
+            env.var(&Var::Lookup(Table::Env, "script_name".into())),
+            Some(&b"/env"[..])
         );
         assert!(env.set("SSL_BOGUS", "x").is_err());
         assert!(env.set("NO_SUCH_VAR", "x").is_err());

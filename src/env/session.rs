@@ -161,6 +161,18 @@ impl Session {
     /// # Errors
     /// A [`SessionError`] naming the field.
     pub fn from_json(text: &str) -> Result<Session, SessionError> {
+        Session::from_json_with_warnings(text).map(|(s, _)| s)
+    }
+
+    /// [`Session::from_json`], also returning what was kept but deserves a
+    /// warning: a `vars` name that is no variable Apache provides (kept in
+    /// the per-request environment that `reqenv()` and `env()` read).
+    ///
+    /// # Errors
+    /// A [`SessionError`] naming the field.
+    pub fn from_json_with_warnings(
+        text: &str,
+    ) -> Result<(Session, Vec<SessionError>), SessionError> {
         let r: Record = serde_json::from_str(text).map_err(|e| {
             let message = e.to_string();
             // serde names the field in its message for type errors.
@@ -243,13 +255,83 @@ impl Session {
                 out.push(lazy);
             }
         }
-        for (name, value) in r.vars.unwrap_or_default() {
-            s.vars
-                .set(&name, value.into_bytes())
-                .map_err(|e| field_error(format!("vars.{name}"), e.to_string()))?;
-        }
-        Ok(s)
+        let vars = r.vars.unwrap_or_default();
+        let warnings = s.add_vars(vars.into_iter().map(|(k, v)| (k, v.into_bytes())));
+        Ok((s, warnings))
     }
+
+    /// Sets request and server variables as the JSON format's `vars` do
+    /// (by expression name, `func:name`, or as a CGI script under Apache
+    /// sees them): returns a warning for each name kept in the per-request
+    /// environment because it is no variable Apache provides.
+    pub fn add_vars(
+        &mut self,
+        vars: impl IntoIterator<Item = (String, Vec<u8>)>,
+    ) -> Vec<SessionError> {
+        set_vars(&mut self.vars, vars.into_iter().collect())
+    }
+}
+
+/// Sets the `vars` of a session, as a CGI script under Apache would have
+/// printed them or by their expression names: `HTTP_*` names are request
+/// headers; names only CGI sees (`GATEWAY_INTERFACE`, `SCRIPT_NAME` …) and
+/// unknown ones go to the per-request environment (`reqenv()`, `env()`),
+/// the unknown ones with a warning. In a CGI dump (`GATEWAY_INTERFACE`
+/// present) `REQUEST_URI` is the raw request target, while the expression
+/// variable is its path alone: the query is cut off.
+fn set_vars(map: &mut VarMap, vars: BTreeMap<String, Vec<u8>>) -> Vec<SessionError> {
+    let cgi = vars.contains_key("GATEWAY_INTERFACE");
+    let mut warnings = Vec::new();
+    for (name, value) in vars {
+        let var = match super::input_var(&name) {
+            Ok(Var::Core(c)) if cgi && c.name() == "REQUEST_URI" => {
+                let path = value.split(|&b| b == b'?').next().unwrap_or_default();
+                map.insert(Var::Core(c), percent_decode(path));
+                continue;
+            }
+            Ok(var) => var,
+            Err(e) => {
+                if let Some(h) = cgi_header(&name) {
+                    Var::Lookup(Table::RequestHeader, h.into())
+                } else {
+                    if !CGI_ONLY.contains(&name.as_str()) {
+                        warnings.push(field_error(
+                            format!("vars.{name}"),
+                            format!("{e}; kept in the request environment (reqenv(), env())"),
+                        ));
+                    }
+                    Var::Lookup(Table::RequestEnv, name.as_str().into())
+                }
+            }
+        };
+        map.insert(var, value);
+    }
+    warnings
+}
+
+/// `ap_unescape_url`'s decoding of a request path (a request with a bad
+/// escape never reaches access checks; such a value is kept as it is).
+fn percent_decode(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
+            match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                Some(v) if v != 0 && v != b'/' => {
+                    out.push(v);
+                    i += 3;
+                    continue;
+                }
+                _ => return b.to_vec(),
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
 }
 
 /// `TLSv1.3` from the spellings people and libraries use.
@@ -542,7 +624,12 @@ impl<'s> SessionEnv<'s> {
         }
         // Given variables win, as they do for `var`.
         for (var, value) in self.session.vars.iter() {
-            out.insert(var.to_string(), value.to_vec());
+            let name = match var {
+                // Request headers under their CGI names, as Apache exports them.
+                Var::Lookup(Table::RequestHeader, h) => header_cgi_name(h),
+                _ => var.to_string(),
+            };
+            out.insert(name, value.to_vec());
         }
         out.into_iter().collect()
     }
@@ -711,6 +798,35 @@ mod tests {
             .build(r#"%{SSL_SESSION_ID} eq "0A1B" and %{SSL_CLIENT_S_DN} eq "/C=US/ST=California/L=San Francisco/O=Snake Oil, Ltd./OU=Engineering/OU=Security/CN=Alice Example/emailAddress=alice@example.com/UID=alice""#)
             .unwrap();
         assert!(p.eval(&env).unwrap());
+    }
+
+    #[test]
+    fn a_cgi_dump_is_accepted_whole() {
+        let (s, warnings) = Session::from_json_with_warnings(
+            r#"{"vars": {"GATEWAY_INTERFACE": "CGI/1.1", "SCRIPT_NAME": "/env",
+                "HTTP_USER_AGENT": "curl/8", "HTTP_X_TEST": "Hello", "REQUEST_URI": "/caf%C3%A9.txt?q=1",
+                "SERVER_SOFTWARE": "Apache/2.4.71", "MY_SETENV": "x"}}"#,
+        )
+        .unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].field, "vars.MY_SETENV");
+        let env = SessionEnv::new(&s, EnvOptions::default());
+        for expr in [
+            r#"%{HTTP_USER_AGENT} == "curl/8" && req("user-agent") == "curl/8" && %{http:User-Agent} == "curl/8""#,
+            r#"req("X-Test") == "Hello" && reqenv("SCRIPT_NAME") == "/env" && env("GATEWAY_INTERFACE") == "CGI/1.1""#,
+            r#"%{REQUEST_URI} == "/café.txt" && %{SERVER_SOFTWARE} == "Apache/2.4.71" && reqenv("MY_SETENV") == "x""#,
+        ] {
+            assert!(Program::new(expr).unwrap().eval(&env).unwrap(), "{expr}");
+        }
+        let p22 = crate::ProgramBuilder::new()
+            .dialect(Dialect::V22)
+            .build(r#"%{HTTP:User-Agent} eq "curl/8" and %{ENV:SCRIPT_NAME} eq "/env""#)
+            .unwrap();
+        assert!(p22.eval(&env).unwrap());
+        let export = env.export();
+        assert!(export
+            .iter()
+            .any(|(k, v)| k == "HTTP_X_TEST" && v == b"Hello"));
     }
 
     #[test]

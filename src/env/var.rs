@@ -299,6 +299,24 @@ impl CoreVar {
         CoreVar::lookup(name, Dialect::V24).expect("time variables are in the table")
     }
 
+    /// The request header an `HTTP_*` variable reads (`HTTP_USER_AGENT` →
+    /// `User-Agent`). Apache keeps one table of request headers, which
+    /// `%{HTTP_USER_AGENT}`, `%{HTTP:User-Agent}`, `req()` and `http()` all
+    /// read; [`canonical`] stores these variables there.
+    pub fn request_header(self) -> Option<&'static str> {
+        // Indices of CORE_VARS (checked by a test).
+        Some(match self.0 {
+            2 => "User-Agent",
+            3 => "Referer",
+            4 => "Cookie",
+            5 => "Forwarded",
+            6 => "Host",
+            7 => "Proxy-Connection",
+            8 => "Accept",
+            _ => return None,
+        })
+    }
+
     /// Which `TIME_*` variable this is, if any.
     pub fn as_time(self) -> Option<TimeVar> {
         Some(match self.name() {
@@ -453,6 +471,82 @@ impl fmt::Display for Var {
         }
     }
 }
+
+/// The one place a value is kept: `HTTP_*` core variables are entries of
+/// the request-header table (see [`CoreVar::request_header`]), every other
+/// variable is itself.
+pub fn canonical(var: Var) -> Var {
+    match var {
+        Var::Core(c) => match c.request_header() {
+            Some(h) => Var::Lookup(Table::RequestHeader, h.into()),
+            None => var,
+        },
+        other => other,
+    }
+}
+
+/// The request header a CGI environment name stands for: `HTTP_X_FORWARDED_FOR`
+/// → `X-Forwarded-For` (Apache 2.4 passes only headers made of letters,
+/// digits and `-` to CGI, each `-` as `_`, so this is the inverse).
+pub fn cgi_header(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("HTTP_").filter(|r| !r.is_empty())?;
+    if !rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return None;
+    }
+    let words: Vec<String> = rest
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase(),
+                None => String::new(),
+            }
+        })
+        .collect();
+    Some(words.join("-"))
+}
+
+/// The CGI name Apache exports a request header under (`User-Agent` →
+/// `HTTP_USER_AGENT`).
+pub fn header_cgi_name(header: &str) -> String {
+    let mut s = String::with_capacity(header.len() + 5);
+    s.push_str("HTTP_");
+    s.extend(header.chars().map(|c| match c {
+        '-' => '_',
+        c => c.to_ascii_uppercase(),
+    }));
+    s
+}
+
+/// Names a CGI script under Apache sees that are not expression variables
+/// (`ap_add_common_vars`, `ap_add_cgi_vars`, the script's shell): Apache
+/// keeps them in the subprocess environment, which `reqenv()` and `env()`
+/// read.
+pub const CGI_ONLY: &[&str] = &[
+    "GATEWAY_INTERFACE",
+    "SERVER_ADDR",
+    "SERVER_SIGNATURE",
+    "SCRIPT_NAME",
+    "SCRIPT_URI",
+    "SCRIPT_URL",
+    "PATH",
+    "PATH_TRANSLATED",
+    "CONTENT_LENGTH",
+    "UNIQUE_ID",
+    "REDIRECT_STATUS",
+    "REDIRECT_URL",
+    "REDIRECT_QUERY_STRING",
+    "LD_LIBRARY_PATH",
+    "SystemRoot",
+    "COMSPEC",
+    "PATHEXT",
+    "WINDIR",
+    "TZ",
+    "LANG",
+    "PWD",
+    "SHLVL",
+    "_",
+];
 
 /// What a variable name means in a dialect.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -687,6 +781,20 @@ mod tests {
     #[test]
     fn named_core_vars_match_the_table() {
         assert_eq!(CoreVar::REMOTE_ADDR.name(), "REMOTE_ADDR");
+        for (i, (name, _)) in CORE_VARS.iter().enumerate() {
+            let header = CoreVar(i as u8).request_header();
+            assert_eq!(
+                header.map(header_cgi_name).as_deref(),
+                name.starts_with("HTTP_").then_some(*name),
+                "{name}"
+            );
+            if let Some(h) = header {
+                assert_eq!(cgi_header(name).as_deref(), Some(h));
+            }
+        }
+        assert_eq!(cgi_header("HTTP_X_TEST").as_deref(), Some("X-Test"));
+        assert_eq!(cgi_header("HTTP_"), None);
+        assert_eq!(cgi_header("GATEWAY_INTERFACE"), None);
     }
 
     #[test]

@@ -216,10 +216,24 @@ pub struct AuditArgs {
     pub common: Common,
     #[command(flatten)]
     pub render: RenderArgs,
-    /// The sessions: a JSON-lines file, one captured session per line, or
-    /// `-` for standard input.
-    #[arg(long, value_name = "FILE.jsonl|-")]
-    pub sessions: PathBuf,
+    /// The sessions: a JSON-lines file (one captured session per line), an
+    /// access log written with the README's Apache LogFormat or nginx
+    /// log_format, or `-` for standard input. Repeatable.
+    #[arg(long, value_name = "FILE|-", required_unless_present = "pcap")]
+    pub sessions: Vec<PathBuf>,
+    /// A packet capture (pcap or pcapng, e.g. from `tcpdump -w`): one
+    /// session per TLS connection, rebuilt from its handshake. Repeatable.
+    /// Give --ca to verify client chains as mod_ssl would.
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Vec<PathBuf>,
+    /// The TLS key log (SSLKEYLOGFILE) of the captured clients or servers:
+    /// TLS 1.3 sends certificates encrypted, and this decrypts them.
+    #[arg(long, value_name = "FILE", requires = "pcap")]
+    pub keylog: Option<PathBuf>,
+    /// The format of the --sessions files: json, apache or nginx (default:
+    /// detected per file from its first line).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub format: Option<sslrequire::capture::Format>,
     /// Show only the sessions whose verdict differs between EXPR (the new
     /// policy) and EXPR2 (the current one).
     #[arg(long, value_name = "EXPR2", allow_hyphen_values = true)]
@@ -236,6 +250,10 @@ pub struct AuditArgs {
     /// The expression (use `--` before one that starts with `-`).
     #[arg(value_name = "EXPR", allow_hyphen_values = true)]
     pub expr: String,
+}
+
+fn parse_format(s: &str) -> Result<sslrequire::capture::Format, String> {
+    s.parse()
 }
 
 fn parse_dialect(s: &str) -> Result<Dialect, sslrequire::UnknownDialect> {

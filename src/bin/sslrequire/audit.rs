@@ -1,4 +1,6 @@
-//! `audit`: evaluate every captured session of a JSON-lines file.
+//! `audit`: evaluate every captured session of JSON-lines files and access
+//! logs (`sslrequire::capture`: the format detected per file or given with
+//! `--format`).
 //!
 //! Streaming: lines are read in chunks, each chunk is evaluated in parallel
 //! (rayon, one `Machine` per worker) and written in input order before the
@@ -10,7 +12,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use serde_json::json;
-use sslrequire::env::{EnvOptions, Session, SessionEnv};
+use sslrequire::capture::{self, Format};
+use sslrequire::env::{EnvOptions, SessionEnv, SessionError};
 use sslrequire::{Machine, Program};
 
 use crate::args::AuditArgs;
@@ -45,6 +48,10 @@ struct Row {
     verdict: Verdict,
     /// Under `--compare EXPR2`.
     compared: Option<Verdict>,
+    /// The response status a log recorded.
+    status: Option<u16>,
+    /// Names kept but worth a warning (reported once per name).
+    warnings: Vec<SessionError>,
 }
 
 impl Row {
@@ -57,6 +64,8 @@ impl Row {
             id,
             compared: compared.then(|| verdict.clone()),
             verdict,
+            status: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -67,13 +76,23 @@ struct Ctx<'a> {
     opts: EnvOptions,
 }
 
-fn evaluate(ctx: &Ctx<'_>, m: &mut Machine, line: usize, text: &str) -> Row {
+fn evaluate(ctx: &Ctx<'_>, m: &mut Machine, line: usize, text: &str, format: Format) -> Row {
+    match capture::parse(format, text) {
+        Ok(c) => judge(ctx, m, line, c),
+        Err(e) => Row::error(
+            line,
+            None,
+            ctx.compare.is_some(),
+            format!("line {line}: {e}"),
+        ),
+    }
+}
+
+/// The verdicts on one session.
+fn judge(ctx: &Ctx<'_>, m: &mut Machine, line: usize, capture: capture::Capture) -> Row {
     let compare = ctx.compare.is_some();
-    let session = match Session::from_json(text) {
-        Ok(s) => s,
-        Err(e) => return Row::error(line, None, compare, format!("line {line}: {e}")),
-    };
-    let env = SessionEnv::new(&session, ctx.opts.clone());
+    let session = &capture.session;
+    let env = SessionEnv::new(session, ctx.opts.clone());
     if let Some(reason) = env.handshake_failure() {
         let message = format!("handshake would fail: {reason}");
         return Row::error(line, session.id.clone(), compare, message);
@@ -90,7 +109,19 @@ fn evaluate(ctx: &Ctx<'_>, m: &mut Machine, line: usize, text: &str) -> Row {
         id: session.id.clone(),
         verdict,
         compared,
+        status: capture.status,
+        warnings: capture.warnings,
     }
+}
+
+/// Totals over every input.
+#[derive(Default)]
+struct Totals {
+    allow: usize,
+    deny: usize,
+    error: usize,
+    changed: usize,
+    sessions: usize,
 }
 
 pub fn run(a: AuditArgs) -> Outcome {
@@ -109,19 +140,6 @@ pub fn run(a: AuditArgs) -> Outcome {
         opts,
     };
 
-    let (mut reader, total_bytes): (Box<dyn BufRead>, Option<u64>) =
-        if a.sessions.as_os_str() == "-" {
-            (Box::new(std::io::stdin().lock()), None)
-        } else {
-            let f = std::fs::File::open(&a.sessions).map_err(|e| {
-                format!(
-                    "error: cannot read sessions file {}: {e}",
-                    a.sessions.display()
-                )
-            })?;
-            let len = f.metadata().ok().map(|m| m.len());
-            (Box::new(BufReader::with_capacity(1 << 16, f)), len)
-        };
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -130,92 +148,78 @@ pub fn run(a: AuditArgs) -> Outcome {
         .num_threads(jobs)
         .build()
         .map_err(|e| format!("error: cannot start {jobs} worker threads: {e}"))?;
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = match total_bytes {
-            Some(n) => indicatif::ProgressBar::new(n),
-            None => indicatif::ProgressBar::new_spinner(),
-        };
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-
     let started = Instant::now();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let (mut allow, mut deny, mut error, mut changed, mut sessions) =
-        (0usize, 0usize, 0usize, 0usize, 0usize);
-    let mut line_no = 0usize;
-    let mut chunk: Vec<(usize, Result<String, String>)> = Vec::with_capacity(CHUNK);
-    let mut buf = Vec::new();
-    loop {
-        chunk.clear();
-        let mut read_bytes = 0u64;
-        while chunk.len() < CHUNK {
-            let line = input::read_line(&mut reader, &mut buf, MAX_LINE).map_err(|e| {
-                format!(
-                    "error: reading {} at line {}: {e}",
-                    a.sessions.display(),
-                    line_no + 1
-                )
-            })?;
-            let Some(n) = line else { break };
-            read_bytes += n as u64;
-            line_no += 1;
-            if n > MAX_LINE {
-                let error = format!(
-                    "line {line_no}: {n} bytes, over the {MAX_LINE}-byte limit of a session line; skipped"
-                );
-                chunk.push((line_no, Err(error)));
-                continue;
-            }
-            match std::str::from_utf8(&buf) {
-                Ok(text) if text.trim().is_empty() => {}
-                Ok(text) => chunk.push((line_no, Ok(text.to_string()))),
-                Err(e) => {
-                    let at = e.valid_up_to();
-                    let error =
-                        format!("line {line_no}: not UTF-8 (byte {at}); sessions are JSON text");
-                    chunk.push((line_no, Err(error)));
-                }
-            }
-        }
-        if chunk.is_empty() {
-            break;
-        }
-        let rows: Vec<Row> = pool.install(|| {
-            chunk
-                .par_iter()
-                .map_init(Machine::new, |m, (n, text)| match text {
-                    Ok(text) => evaluate(&ctx, m, *n, text),
-                    Err(e) => Row::error(*n, None, ctx.compare.is_some(), e.clone()),
-                })
-                .collect()
+    let mut t = Totals::default();
+    let mut warned = std::collections::HashSet::new();
+    let many = a.sessions.len() > 1;
+    for path in &a.sessions {
+        let (mut reader, total_bytes): (Box<dyn BufRead>, Option<u64>) = if path.as_os_str() == "-"
+        {
+            (Box::new(std::io::stdin().lock()), None)
+        } else {
+            let f = std::fs::File::open(path)
+                .map_err(|e| format!("error: cannot read sessions file {}: {e}", path.display()))?;
+            let len = f.metadata().ok().map(|m| m.len());
+            (Box::new(BufReader::with_capacity(1 << 16, f)), len)
+        };
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = match total_bytes {
+                Some(n) => indicatif::ProgressBar::new(n),
+                None => indicatif::ProgressBar::new_spinner(),
+            };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
         });
-        for row in rows {
-            sessions += 1;
-            match row.verdict {
-                Verdict::Allow => allow += 1,
-                Verdict::Deny => deny += 1,
-                Verdict::Error(_) => error += 1,
-            }
-            let differs = row.compared.as_ref().is_some_and(|c| *c != row.verdict);
-            changed += usize::from(differs);
-            if row.compared.is_some() && !differs {
-                continue;
-            }
-            write_row(&mut out, &row, a.json).unwrap_or_else(|e| output::exit_on(&e));
-        }
-        if let Some(bar) = &bar {
-            bar.inc(read_bytes);
-            bar.set_message(format!("{sessions} sessions"));
+        let source = Source {
+            path,
+            label: many.then(|| path.display().to_string()),
+            format: a.format,
+        };
+        audit_one(
+            &ctx,
+            &pool,
+            &mut reader,
+            &source,
+            &bar,
+            &mut out,
+            &mut t,
+            &mut warned,
+            a.json,
+        )?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
         }
     }
+    if !a.pcap.is_empty() {
+        let keylog = match &a.keylog {
+            Some(p) => Some(
+                capture::pcap::KeyLog::parse(&input::read(p, "key log")?)
+                    .map_err(|e| format!("error: --keylog {}: {e}", p.display()))?,
+            ),
+            None => None,
+        };
+        if a.render.ca.is_none() {
+            eprintln!(
+                "note: no --ca given: a capture holds no verification result, so SSL_CLIENT_VERIFY is \"\" \
+                 for connections with a client certificate (give --ca, --verify-depth, --verify-client as in Apache)"
+            );
+        }
+        for path in &a.pcap {
+            audit_pcap(&ctx, &pool, path, keylog.as_ref(), &mut out, &mut t, a.json)?;
+        }
+    }
+    let Totals {
+        allow,
+        deny,
+        error,
+        changed,
+        sessions,
+    } = t;
     out.flush().unwrap_or_else(|e| output::exit_on(&e));
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
     let secs = started.elapsed().as_secs_f64();
     let rate = if secs > 0.0 {
         sessions as f64 / secs
@@ -241,10 +245,200 @@ pub fn run(a: AuditArgs) -> Outcome {
     })
 }
 
-fn write_row(out: &mut impl Write, row: &Row, json: bool) -> std::io::Result<()> {
-    let id = row.id.clone().unwrap_or_else(|| row.line.to_string());
+/// The connections of one packet capture, a chunk at a time.
+fn audit_pcap(
+    ctx: &Ctx<'_>,
+    pool: &rayon::ThreadPool,
+    path: &std::path::Path,
+    keylog: Option<&capture::pcap::KeyLog>,
+    out: &mut impl Write,
+    t: &mut Totals,
+    json: bool,
+) -> Result<(), String> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("error: cannot read capture {}: {e}", path.display()))?;
+    let mut reader = capture::pcap::Reader::new(BufReader::new(file), keylog)
+        .map_err(|e| format!("error: --pcap {}: {e}", path.display()))?;
+    let label = path.display().to_string();
+    loop {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for c in reader.by_ref().take(CHUNK) {
+            chunk.push(c.map_err(|e| format!("error: --pcap {}: {e}", path.display()))?);
+        }
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<Row> = pool.install(|| {
+            chunk
+                .into_par_iter()
+                .map_init(Machine::new, |m, c| {
+                    let line = usize::try_from(c.packet).unwrap_or(usize::MAX);
+                    let name = c.name();
+                    match c.session {
+                        Ok(session) => judge(
+                            ctx,
+                            m,
+                            line,
+                            capture::Capture {
+                                session,
+                                status: None,
+                                warnings: Vec::new(),
+                            },
+                        ),
+                        Err(e) => Row::error(
+                            line,
+                            Some(name.clone()),
+                            ctx.compare.is_some(),
+                            format!("{label}: connection {name} (packet {line}): {e}"),
+                        ),
+                    }
+                })
+                .collect()
+        });
+        for row in rows {
+            t.count(&row);
+            if row.compared.is_some() && row.compared.as_ref() == Some(&row.verdict) {
+                continue;
+            }
+            write_row(out, &row, json, &|n| format!("{label}:packet {n}"))
+                .unwrap_or_else(|e| output::exit_on(&e));
+        }
+    }
+}
+
+impl Totals {
+    fn count(&mut self, row: &Row) {
+        self.sessions += 1;
+        match row.verdict {
+            Verdict::Allow => self.allow += 1,
+            Verdict::Deny => self.deny += 1,
+            Verdict::Error(_) => self.error += 1,
+        }
+        let differs = row.compared.as_ref().is_some_and(|c| *c != row.verdict);
+        self.changed += usize::from(differs);
+    }
+}
+
+/// One input file.
+struct Source<'a> {
+    path: &'a std::path::Path,
+    /// Shown before line numbers when several files are audited.
+    label: Option<String>,
+    /// `--format`, else detected from the first non-blank line.
+    format: Option<Format>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn audit_one(
+    ctx: &Ctx<'_>,
+    pool: &rayon::ThreadPool,
+    reader: &mut dyn BufRead,
+    src: &Source<'_>,
+    bar: &Option<indicatif::ProgressBar>,
+    out: &mut impl Write,
+    t: &mut Totals,
+    warned: &mut std::collections::HashSet<String>,
+    json: bool,
+) -> Result<(), String> {
+    let mut format = src.format;
+    let mut line_no = 0usize;
+    let mut chunk: Vec<(usize, Result<String, String>)> = Vec::with_capacity(CHUNK);
+    let mut buf = Vec::new();
+    let at = |n: usize| match &src.label {
+        Some(l) => format!("{l}:{n}"),
+        None => n.to_string(),
+    };
+    loop {
+        chunk.clear();
+        let mut read_bytes = 0u64;
+        while chunk.len() < CHUNK {
+            let line = input::read_line(reader, &mut buf, MAX_LINE).map_err(|e| {
+                format!(
+                    "error: reading {} at line {}: {e}",
+                    src.path.display(),
+                    line_no + 1
+                )
+            })?;
+            let Some(n) = line else { break };
+            read_bytes += n as u64;
+            line_no += 1;
+            if n > MAX_LINE {
+                let error = format!(
+                    "line {line_no}: {n} bytes, over the {MAX_LINE}-byte limit of a session line; skipped"
+                );
+                chunk.push((line_no, Err(error)));
+                continue;
+            }
+            match std::str::from_utf8(&buf) {
+                Ok(text) if text.trim().is_empty() => {}
+                Ok(text) => {
+                    if format.is_none() {
+                        format = Some(capture::detect(text));
+                    }
+                    chunk.push((line_no, Ok(text.to_string())));
+                }
+                Err(e) => {
+                    let at = e.valid_up_to();
+                    let error = format!(
+                        "line {line_no}: not UTF-8 (byte {at}); sessions and logs are text \
+                         (nginx logs bytes over 0x7f unescaped: such a line cannot be read)"
+                    );
+                    chunk.push((line_no, Err(error)));
+                }
+            }
+        }
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let fmt = format.unwrap_or(Format::Json);
+        let rows: Vec<Row> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map_init(Machine::new, |m, (n, text)| match text {
+                    Ok(text) => evaluate(ctx, m, *n, text, fmt),
+                    Err(e) => Row::error(*n, None, ctx.compare.is_some(), e.clone()),
+                })
+                .collect()
+        });
+        for mut row in rows {
+            for w in &row.warnings {
+                if warned.insert(w.field.clone()) {
+                    eprintln!(
+                        "warning: {} line {}: {w} (reported once)",
+                        src.path.display(),
+                        row.line
+                    );
+                }
+            }
+            t.count(&row);
+            let differs = row.compared.as_ref().is_some_and(|c| *c != row.verdict);
+            if row.compared.is_some() && !differs {
+                continue;
+            }
+            if let (Some(label), Verdict::Error(e)) = (&src.label, &mut row.verdict) {
+                *e = format!("{label}: {e}");
+            }
+            write_row(out, &row, json, &at).unwrap_or_else(|e| output::exit_on(&e));
+        }
+        if let Some(bar) = bar {
+            bar.inc(read_bytes);
+            bar.set_message(format!("{} sessions", t.sessions));
+        }
+    }
+}
+
+fn write_row(
+    out: &mut impl Write,
+    row: &Row,
+    json: bool,
+    at: &dyn Fn(usize) -> String,
+) -> std::io::Result<()> {
+    let id = row.id.clone().unwrap_or_else(|| at(row.line));
     if json {
         let mut v = json!({"line": row.line, "id": row.id, "verdict": row.verdict.word()});
+        if let Some(s) = row.status {
+            v["status"] = json!(s);
+        }
         if let Verdict::Error(e) = &row.verdict {
             v["error"] = json!(e);
         }

@@ -45,8 +45,12 @@ pub fn session(a: &EnvArgs) -> Result<Session, String> {
                     path.display()
                 ));
             }
-            Session::from_json(trimmed)
-                .map_err(|e| format!("error: --session {}: {e}", path.display()))?
+            let (s, warnings) = Session::from_json_with_warnings(trimmed)
+                .map_err(|e| format!("error: --session {}: {e}", path.display()))?;
+            for w in warnings {
+                eprintln!("warning: --session {}: {w}", path.display());
+            }
+            s
         }
         None => Session::default(),
     };

@@ -151,6 +151,19 @@ pub fn connect(
     key: Option<&[u8]>,
     choice: TlsChoice,
 ) -> Result<Conn, String> {
+    connect_logged(port, roots, chain, key, choice, None)
+}
+
+/// [`connect`], writing the connection's secrets to `key_log` (the
+/// SSLKEYLOGFILE of a packet capture).
+pub fn connect_logged(
+    port: u16,
+    roots: &RootCertStore,
+    chain: &[Vec<u8>],
+    key: Option<&[u8]>,
+    choice: TlsChoice,
+    key_log: Option<Arc<dyn rustls::KeyLog>>,
+) -> Result<Conn, String> {
     let provider = Arc::new(CryptoProvider {
         cipher_suites: vec![choice.suite()],
         ..rustls::crypto::ring::default_provider()
@@ -179,6 +192,10 @@ pub fn connect(
             .map_err(|e| e.to_string())?,
         None => builder.with_no_client_auth(),
     };
+    let mut config = config;
+    if let Some(k) = key_log {
+        config.key_log = k;
+    }
     let name = ServerName::try_from("localhost").expect("server name");
     let mut conn = ClientConnection::new(Arc::new(config), name).map_err(|e| e.to_string())?;
     let mut sock = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;

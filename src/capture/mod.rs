@@ -1,0 +1,358 @@
+//! Sessions from where they are captured: access logs written with the
+//! documented formats ([`APACHE_LOG_FORMAT`], [`NGINX_LOG_FORMAT`]) and the
+//! captured-session JSON format, one record per line.
+//!
+//! A log line is a flat list of `name = value` pairs whose names are Apache's
+//! own variable names (`SSL_PROTOCOL`, `SSL_CLIENT_CERT`, `REMOTE_ADDR`,
+//! `http:User-Agent` …) plus `time`, `status` and `id`; [`parse`] turns one
+//! into a [`Session`] with the same rules and errors as the JSON format.
+
+mod apache_log;
+mod nginx_log;
+#[cfg(feature = "cli")]
+pub mod pcap;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::env::{Session, SessionError};
+
+pub use apache_log::APACHE_LOG_FORMAT;
+pub use nginx_log::NGINX_LOG_FORMAT;
+
+/// Where a record comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The captured-session JSON format (README, "Captured sessions").
+    Json,
+    /// An Apache access log written with [`APACHE_LOG_FORMAT`].
+    Apache,
+    /// An nginx access log written with [`NGINX_LOG_FORMAT`].
+    Nginx,
+}
+
+impl Format {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Apache => "apache",
+            Format::Nginx => "nginx",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s {
+            "json" => Ok(Format::Json),
+            "apache" => Ok(Format::Apache),
+            "nginx" => Ok(Format::Nginx),
+            _ => Err(format!("unknown format `{s}`; use json, apache or nginx")),
+        }
+    }
+}
+
+/// The top-level fields of the captured-session JSON format.
+const JSON_FIELDS: &[&str] = &[
+    "id",
+    "time",
+    "protocol",
+    "cipher",
+    "cipher_bits",
+    "cipher_alg_bits",
+    "sni",
+    "session_id",
+    "resumed",
+    "secure_reneg",
+    "compression",
+    "verify",
+    "client_chain",
+    "server_chain",
+    "vars",
+];
+
+/// The format of a file from its first non-blank line: a JSON object whose
+/// fields are all the session format's is `json`, any other JSON object an
+/// nginx log line, anything else an Apache log line.
+pub fn detect(first_line: &str) -> Format {
+    let t = first_line.trim_start();
+    if !t.starts_with('{') {
+        return Format::Apache;
+    }
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t) {
+        Ok(m) if !m.is_empty() && m.keys().all(|k| JSON_FIELDS.contains(&k.as_str())) => {
+            Format::Json
+        }
+        Ok(m) if m.is_empty() => Format::Json,
+        Ok(_) => Format::Nginx,
+        // Not even JSON: let the JSON reader say why, with the line.
+        Err(_) => Format::Json,
+    }
+}
+
+/// One record read from a capture.
+#[derive(Debug)]
+pub struct Capture {
+    /// The session it describes.
+    pub session: Session,
+    /// The response status the server logged (`status`), if any.
+    pub status: Option<u16>,
+    /// Names kept but worth a warning (see [`Session::from_json_with_warnings`]).
+    pub warnings: Vec<SessionError>,
+}
+
+/// Reads one record (one line) of a capture in `format`.
+///
+/// # Errors
+/// A [`SessionError`] naming the field (the log's own name for it).
+pub fn parse(format: Format, line: &str) -> Result<Capture, SessionError> {
+    match format {
+        Format::Json => {
+            let (session, warnings) = Session::from_json_with_warnings(line)?;
+            Ok(Capture {
+                session,
+                status: None,
+                warnings,
+            })
+        }
+        Format::Apache => from_fields(apache_log::fields(line)?, Format::Apache),
+        Format::Nginx => from_fields(nginx_log::fields(line)?, Format::Nginx),
+    }
+}
+
+fn error(field: impl Into<String>, message: impl Into<String>) -> SessionError {
+    SessionError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// The instant of a log line: RFC 3339, Apache's `%{%Y-%m-%dT%H:%M:%S%z}t`
+/// or its default `%t` (`[10/Oct/2026:13:55:36 -0700]`).
+fn time(v: &str) -> Option<String> {
+    use chrono::DateTime;
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Some(t.to_rfc3339());
+    }
+    let v = v.trim_start_matches('[').trim_end_matches(']');
+    ["%Y-%m-%dT%H:%M:%S%z", "%d/%b/%Y:%H:%M:%S %z"]
+        .iter()
+        .find_map(|f| DateTime::parse_from_str(v, f).ok())
+        .map(|t| t.to_rfc3339())
+}
+
+/// Builds the session of one log line from its `(name, value)` pairs (an
+/// empty value is unset, as `-` is in Apache's logs).
+fn from_fields(fields: Vec<(String, Vec<u8>)>, format: Format) -> Result<Capture, SessionError> {
+    use serde_json::{json, Map, Value};
+    let mut rec = Map::new();
+    // Which log field filled which session field, to name it in errors.
+    let mut origin: Vec<(String, String)> = Vec::new();
+    let mut client: BTreeMap<u32, (String, String)> = BTreeMap::new();
+    let mut vars: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut status = None;
+    for (key, value) in fields {
+        if value.is_empty() {
+            continue;
+        }
+        let text = || {
+            String::from_utf8(value.clone()).map_err(|_| {
+                error(
+                    &key,
+                    "not UTF-8 text (only request variables may hold other bytes)",
+                )
+            })
+        };
+        let mut set = |field: &str, v: Value| {
+            origin.push((field.to_string(), key.clone()));
+            rec.insert(field.to_string(), v);
+        };
+        match key.as_str() {
+            "id" => set("id", json!(text()?)),
+            "time" => {
+                let t = text()?;
+                let rfc = time(&t).ok_or_else(|| {
+                    error(
+                        &key,
+                        format!("`{t}` is not a time (RFC 3339, %{{%Y-%m-%dT%H:%M:%S%z}}t or %t)"),
+                    )
+                })?;
+                set("time", json!(rfc));
+            }
+            "status" => {
+                let t = text()?;
+                status = Some(
+                    t.parse::<u16>()
+                        .map_err(|_| error(&key, format!("`{t}` is not an HTTP status")))?,
+                );
+            }
+            "SSL_PROTOCOL" => set("protocol", json!(text()?)),
+            "SSL_CIPHER" => set("cipher", json!(text()?)),
+            "SSL_TLS_SNI" => set("sni", json!(text()?)),
+            "SSL_SESSION_ID" => set("session_id", json!(text()?)),
+            "SSL_COMPRESS_METHOD" => set("compression", json!(text()?)),
+            "SSL_CLIENT_VERIFY" => set("verify", json!(text()?)),
+            "SSL_SESSION_RESUMED" => {
+                let t = text()?;
+                let b = match t.as_str() {
+                    "Resumed" | "r" => true,
+                    "Initial" | "." => false,
+                    _ => {
+                        return Err(error(
+                            &key,
+                            format!("`{t}`: expected Resumed or Initial (nginx: r or .)"),
+                        ))
+                    }
+                };
+                set("resumed", json!(b));
+            }
+            "SSL_SECURE_RENEG" => {
+                let t = text()?;
+                let b = match t.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(error(&key, format!("`{t}`: expected true or false"))),
+                };
+                set("secure_reneg", json!(b));
+            }
+            "SSL_CIPHER_USEKEYSIZE" | "SSL_CIPHER_ALGKEYSIZE" => {
+                let t = text()?;
+                let n: u32 = t
+                    .parse()
+                    .map_err(|_| error(&key, format!("`{t}` is not a number of bits")))?;
+                let field = if key == "SSL_CIPHER_USEKEYSIZE" {
+                    "cipher_bits"
+                } else {
+                    "cipher_alg_bits"
+                };
+                set(field, json!(n));
+            }
+            "SSL_CLIENT_CERT" => {
+                client.insert(0, (key.clone(), text()?));
+            }
+            "ssl_client_escaped_cert" => {
+                let pem = String::from_utf8(percent_decode(&value)).map_err(|_| {
+                    error(
+                        &key,
+                        "not a URL-escaped PEM certificate (decodes to non-UTF-8)",
+                    )
+                })?;
+                client.insert(0, (key.clone(), pem));
+            }
+            "SSL_SERVER_CERT" => set("server_chain", json!([text()?])),
+            k => match k
+                .strip_prefix("SSL_CLIENT_CERT_CHAIN_")
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|n| *n < 64)
+            {
+                Some(n) => {
+                    client.insert(n + 1, (key.clone(), text()?));
+                }
+                None => {
+                    let mut value = value;
+                    if format == Format::Apache && key == "QUERY_STRING" {
+                        // `%q` is `?` and the query, or empty.
+                        if value.first() == Some(&b'?') {
+                            value.remove(0);
+                        }
+                    }
+                    if !value.is_empty() {
+                        vars.push((key, value));
+                    }
+                }
+            },
+        }
+    }
+    // The client chain: the leaf, then SSL_CLIENT_CERT_CHAIN_0, _1 … with no gap.
+    let mut chain = Vec::new();
+    for (i, (n, (key, pem))) in client.into_iter().enumerate() {
+        if n as usize != i {
+            let missing = if i == 0 {
+                "SSL_CLIENT_CERT".to_string()
+            } else {
+                format!("SSL_CLIENT_CERT_CHAIN_{}", i - 1)
+            };
+            return Err(error(
+                &key,
+                format!("given without {missing}; a chain is the client certificate, then CHAIN_0, CHAIN_1 … in order"),
+            ));
+        }
+        origin.push((format!("client_chain[{i}]"), key));
+        chain.push(json!(pem));
+    }
+    if !chain.is_empty() {
+        rec.insert("client_chain".into(), Value::Array(chain));
+    }
+    let text = Value::Object(rec).to_string();
+    let (mut session, mut warnings) =
+        Session::from_json_with_warnings(&text).map_err(|mut e| {
+            if let Some((_, key)) = origin.iter().find(|(f, _)| *f == e.field) {
+                e.field = key.clone();
+            }
+            e
+        })?;
+    warnings.extend(session.add_vars(vars).into_iter().map(|mut w| {
+        w.field = w.field.trim_start_matches("vars.").to_string();
+        w
+    }));
+    Ok(Capture {
+        session,
+        status,
+        warnings,
+    })
+}
+
+/// `%XX` escapes decoded (an invalid escape is kept as it is).
+fn percent_decode(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if let Some(v) = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection() {
+        assert_eq!(detect(r#"{"id": "a", "vars": {}}"#), Format::Json);
+        assert_eq!(detect(r#"{"SSL_PROTOCOL": "TLSv1.3"}"#), Format::Nginx);
+        assert_eq!(detect(r#"time="x" status=200"#), Format::Apache);
+        assert_eq!(detect("{not json"), Format::Json);
+    }
+
+    #[test]
+    fn times() {
+        for t in [
+            "2026-12-03T06:39:46+0000",
+            "2026-12-03T06:39:46+00:00",
+            "[03/Dec/2026:06:39:46 +0000]",
+        ] {
+            assert_eq!(time(t).as_deref(), Some("2026-12-03T06:39:46+00:00"), "{t}");
+        }
+        assert_eq!(time("yesterday"), None);
+    }
+}
