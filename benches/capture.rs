@@ -18,7 +18,7 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use sslrequire::capture::{self, pcap, Format};
-use sslrequire::env::{EnvOptions, SessionEnv};
+use sslrequire::session::{EnvOptions, SessionEnv};
 use sslrequire::{Machine, Program};
 
 const SESSIONS: usize = 64;

@@ -15,11 +15,15 @@
 //!   environment), reusing a [`Machine`]'s scratch space.
 //! * Both use the function and operator library (`func`) and the regex
 //!   engines (`pattern`: the `regex` crate, and PCRE2 with [`RegexLimits`]).
-//! * [`env`](mod@env) builds that environment as mod_ssl does: [`VarMap`] for
-//!   values given by name, and [`env::SessionEnv`] over a captured or
-//!   negotiated [`env::Session`] (certificate chains, protocol, cipher,
-//!   clock), with client-chain verification ([`env::verify`]) and, with the
-//!   `rustls` feature, `env::session_from_rustls`.
+//! * [`env`](mod@env) is that environment's interface ([`Env`]), the
+//!   variable names and Apache's rules for them, [`VarMap`] for values
+//!   given by name, and [`env::FileAccess`] (what `file()` may see).
+//! * [`session`] builds it as mod_ssl does: a [`session::Session`] for one
+//!   connection (certificate chains, protocol, cipher, clock; `Send +
+//!   Sync`), a [`session::SessionEnv`] for one request over it, the
+//!   captured-session format and, with the `rustls` feature,
+//!   `session::session_from_rustls`; [`capture`] reads sessions from access
+//!   logs and packet captures.
 //! * [`reparse`] evaluates from source text on every call, as Apache does
 //!   for `.htaccess`, with a bounded cache.
 //!
@@ -75,6 +79,7 @@ pub mod migrate;
 mod pattern;
 mod program;
 pub mod reparse;
+pub mod session;
 pub mod syntax;
 mod vm;
 

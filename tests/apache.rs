@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use sslrequire::env::{EnvOptions, FileAccess, Session, SessionEnv};
+use sslrequire::env::FileAccess;
+use sslrequire::session::{EnvOptions, Session, SessionEnv};
 use sslrequire::{Env, Machine, Program, Reparser, VarMap};
 
 /// (expression, why the variable dumps cannot decide it): the dumps hold no

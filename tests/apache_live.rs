@@ -39,7 +39,8 @@ use live::files::write_files;
 use live::pki::{Client, Pki};
 use live::server::{self, Running, Site, WorkDir};
 use sslrequire::env::verify::{Outcome, Verifier, VerifyMode};
-use sslrequire::env::{cipher, EnvOptions, FileAccess, LazyCert, Session, SessionEnv};
+use sslrequire::env::FileAccess;
+use sslrequire::session::{cipher, EnvOptions, LazyCert, Session, SessionEnv};
 use sslrequire::Program;
 
 fn compat_dir() -> PathBuf {

@@ -37,7 +37,8 @@ use live::client::{self, Conn, TlsChoice};
 use live::pki::Pki;
 use live::server::{self, Running, Site, WorkDir};
 use sslrequire::capture::{self, Format, APACHE_LOG_FORMAT, NGINX_LOG_FORMAT};
-use sslrequire::env::{CoreVar, EnvOptions, SessionEnv, SessionVar, Side, Table, Var};
+use sslrequire::env::{CoreVar, SessionVar, Side, Table, Var};
+use sslrequire::session::{EnvOptions, SessionEnv};
 use sslrequire::{Machine, Program};
 
 fn say(line: &str) {

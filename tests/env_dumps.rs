@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use sslrequire::env::cert::Cert;
-use sslrequire::env::{EnvOptions, LazyCert, Session, SessionEnv};
+use sslrequire::session::{EnvOptions, LazyCert, Session, SessionEnv};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apache-2.4.71")
@@ -51,9 +51,10 @@ fn session(meta: &Value, dump: &Value, cert: &str) -> Session {
         server_chain: chain("server-chain.crt"),
         ..Session::default()
     };
-    let suite =
-        sslrequire::env::cipher::lookup(dump["client_session"]["client_cipher"].as_str().unwrap())
-            .expect("known cipher");
+    let suite = sslrequire::session::cipher::lookup(
+        dump["client_session"]["client_cipher"].as_str().unwrap(),
+    )
+    .expect("known cipher");
     session.cipher = Some(suite.openssl.to_string());
     session.cipher_bits = Some(suite.use_bits.into());
     session.cipher_alg_bits = Some(suite.alg_bits.into());

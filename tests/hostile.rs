@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use sslrequire::env::{EnvOptions, FileAccess, Files, Session, SessionEnv};
+use sslrequire::env::{FileAccess, Files};
+use sslrequire::session::{EnvOptions, Session, SessionEnv};
 use sslrequire::{Dialect, Env, Machine, ParserBuilder, Program, ProgramBuilder, RegexLimits};
 use sslrequire::{Reparser, VarMap};
 

@@ -8,7 +8,7 @@
 //! signature no longer verifies, which no variable reads.
 
 use sslrequire::env::cert::{Cert, MAX_CERT_LEN};
-use sslrequire::env::{EnvOptions, LazyCert, Session, SessionEnv};
+use sslrequire::session::{EnvOptions, LazyCert, Session, SessionEnv};
 use sslrequire::Program;
 
 #[path = "support/hostile_cert.rs"]

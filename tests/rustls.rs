@@ -12,7 +12,7 @@ use rcgen::{
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, ServerConnection};
-use sslrequire::env::{session_from_rustls, ClientAuth, EnvOptions, SessionEnv};
+use sslrequire::session::{session_from_rustls, ClientAuth, EnvOptions, SessionEnv};
 use sslrequire::Program;
 
 struct Pki {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the SUITES table in src/env/cipher.rs from the local OpenSSL.
+"""Regenerate the SUITES table in src/session/cipher.rs from the local OpenSSL.
 
 Two independent sources, which must agree:
 
@@ -15,8 +15,8 @@ only shows one number, which is alg_bits). The TLS 1.3 suites that are off
 by default (CCM, CCM_8) are enabled explicitly so that every suite this
 OpenSSL knows is listed.
 
-Usage: python3 tools/gen_cipher_table.py            # rewrite src/env/cipher.rs in place
-       python3 tools/gen_cipher_table.py --check    # exit 1 if src/env/cipher.rs is stale
+Usage: python3 tools/gen_cipher_table.py            # rewrite src/session/cipher.rs in place
+       python3 tools/gen_cipher_table.py --check    # exit 1 if src/session/cipher.rs is stale
 """
 import ctypes
 import ctypes.util
@@ -36,7 +36,7 @@ TLS13 = ":".join([
 CIPHER_LIST = "ALL:COMPLEMENTOFALL"
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TARGET = os.path.join(HERE, "..", "src", "env", "cipher.rs")
+TARGET = os.path.join(HERE, "..", "src", "session", "cipher.rs")
 BEGIN = "// BEGIN GENERATED TABLE (gen_table.py)"
 END = "// END GENERATED TABLE"
 
@@ -172,7 +172,7 @@ def main():
     new = src[:start] + table + src[stop + len(END):]
     if "--check" in sys.argv[1:]:
         if new != src:
-            sys.stderr.write("src/env/cipher.rs is stale; run tools/gen_cipher_table.py\n")
+            sys.stderr.write("src/session/cipher.rs is stale; run tools/gen_cipher_table.py\n")
             sys.exit(1)
         print("up to date (%d suites, %s)" % (len(cli), lib_version))
         return

@@ -15,9 +15,8 @@ use std::sync::OnceLock;
 
 use arbitrary::Unstructured;
 use sslrequire::env::cert::Cert;
-use sslrequire::env::{
-    resolve, EnvOptions, FileInfo, Files, LazyCert, Resolved, Session, SessionEnv, Var,
-};
+use sslrequire::env::{resolve, FileInfo, Files, Resolved, Var};
+use sslrequire::session::{EnvOptions, LazyCert, Session, SessionEnv};
 use sslrequire::syntax::{
     CmpOp, ExprKind, List, Name, Regex, StrPart, VarRef, Word, WordKind, DEFAULT_SIZE_LIMIT,
 };

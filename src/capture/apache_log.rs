@@ -5,7 +5,7 @@
 //! bytes outside printable ASCII as `\xhh`; an unset value is `-`. So one
 //! request is one line, and `name="value"` pairs can be split safely.
 
-use crate::env::SessionError;
+use crate::session::SessionError;
 
 /// The `LogFormat` line to copy into Apache's configuration (then
 /// `CustomLog logs/sslrequire.log sslrequire`). Every name is the variable

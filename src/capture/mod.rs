@@ -15,7 +15,7 @@ pub mod pcap;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::env::{Session, SessionError};
+use crate::session::{Session, SessionError};
 
 pub use apache_log::APACHE_LOG_FORMAT;
 pub use nginx_log::NGINX_LOG_FORMAT;

@@ -1,7 +1,7 @@
 //! nginx access-log lines written with [`NGINX_LOG_FORMAT`] (`escape=json`:
 //! one JSON object per request, every value a string, `""` when unset).
 
-use crate::env::SessionError;
+use crate::session::SessionError;
 
 /// The `log_format` to copy into nginx's `http {}` block (then
 /// `access_log /var/log/nginx/sslrequire.log sslrequire;`). nginx gives the

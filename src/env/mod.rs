@@ -6,12 +6,8 @@
 //! `--var` and callers that already hold their values as strings.
 
 pub mod cert;
-pub mod cipher;
 mod files;
-mod session;
-#[cfg(feature = "rustls")]
-mod tls;
-mod var;
+pub(crate) mod var;
 pub mod verify;
 
 use std::borrow::Cow;
@@ -23,9 +19,6 @@ use crate::error::ErrorKind;
 
 use crate::dialect::Dialect;
 pub use files::{FileAccess, FileInfo, FileKind, Files, MAX_FILE_SIZE};
-pub use session::{EnvOptions, LazyCert, Session, SessionEnv, SessionError};
-#[cfg(feature = "rustls")]
-pub use tls::{session_from_rustls, ClientAuth};
 pub use var::*;
 
 /// What an expression can see.

@@ -13,7 +13,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::json;
 use sslrequire::capture::{self, Format};
-use sslrequire::env::{EnvOptions, SessionEnv, SessionError};
+use sslrequire::session::{EnvOptions, SessionEnv, SessionError};
 use sslrequire::{Machine, Program};
 
 use crate::args::AuditArgs;

@@ -4,7 +4,8 @@ use std::path::Path;
 
 use sslrequire::env::cert::Cert;
 use sslrequire::env::verify::{Verifier, VerifyMode};
-use sslrequire::env::{EnvOptions, FileAccess, LazyCert, Session};
+use sslrequire::env::FileAccess;
+use sslrequire::session::{EnvOptions, LazyCert, Session};
 use sslrequire::{Dialect, VarMap};
 
 use crate::args::{EnvArgs, RenderArgs};

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use serde_json::json;
-use sslrequire::env::SessionEnv;
+use sslrequire::session::SessionEnv;
 use sslrequire::{Env, Error, Program, ProgramBuilder};
 
 use args::{CheckArgs, Cli, Command, EvalArgs, ExplainArgs, VarsArgs};

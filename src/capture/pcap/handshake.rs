@@ -11,8 +11,8 @@ use tls_parser::{
 use super::tcp::*;
 use super::tls13::*;
 use super::*;
-use crate::env::cipher;
-use crate::env::{LazyCert, Session};
+use crate::session::cipher;
+use crate::session::{LazyCert, Session};
 
 pub(super) const HRR_RANDOM: [u8; 32] = [
     0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,

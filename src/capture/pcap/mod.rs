@@ -19,7 +19,7 @@ use chrono::{DateTime, FixedOffset, Local, TimeZone};
 use pcap_parser::data::{get_packetdata, PacketData};
 use pcap_parser::{Linktype, PcapBlockOwned, PcapError};
 
-use crate::env::Session;
+use crate::session::Session;
 
 /// Handshake bytes kept per direction of one connection.
 pub const MAX_STREAM: usize = 512 << 10;

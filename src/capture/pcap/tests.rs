@@ -1,4 +1,3 @@
-
 use super::keylog::unhex;
 use super::tcp::*;
 use super::tls13::*;

@@ -1,30 +1,34 @@
-//! Captured sessions and the environment built from them.
+//! The session environment: what a TLS terminator knows about one
+//! connection, and the variables mod_ssl shows for it.
 //!
-//! A [`Session`] is what a TLS terminator knows about one connection: the
-//! negotiated protocol and cipher, the certificate chains, the clock, and the
-//! request variables. It reads from one JSON object (the captured-session
-//! format, documented in the README); [`SessionEnv`] is the [`Env`] over it,
-//! computing each variable only when an expression reads it and parsing a
-//! certificate only when one of its variables is read.
+//! A [`Session`] is one connection: the negotiated protocol and cipher, the
+//! certificate chains, the clock, and the request variables. It reads from
+//! one JSON object (the captured-session format, documented in the README),
+//! or from a rustls connection (`session_from_rustls`, feature `rustls`);
+//! [`SessionEnv`] (in `env.rs`) is the [`Env`](crate::Env) over it for one
+//! request, computing each variable only when an expression reads it and
+//! parsing a certificate only when one of its variables is read. The
+//! cipher table (`cipher`) gives mod_ssl's key sizes.
 
-use std::borrow::Cow;
-use std::cell::OnceCell;
+pub mod cipher;
+mod env;
+#[cfg(feature = "rustls")]
+mod tls;
+
+pub use env::{EnvOptions, SessionEnv};
+#[cfg(feature = "rustls")]
+pub use tls::{session_from_rustls, ClientAuth};
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset};
-use elsa::FrozenMap;
 use serde::Deserialize;
 
-use std::sync::Arc;
-
-use super::cert::{Cert, CertError};
-use super::cipher;
-use super::var::*;
-use super::verify::{Outcome, Verifier};
-use super::{time_values, Env, VarMap};
-use crate::dialect::Dialect;
+use crate::env::cert::{Cert, CertError};
+use crate::env::var::*;
+use crate::env::VarMap;
 
 /// A field of a captured session that could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -283,7 +287,7 @@ fn set_vars(map: &mut VarMap, vars: BTreeMap<String, Vec<u8>>) -> Vec<SessionErr
     let cgi = vars.contains_key("GATEWAY_INTERFACE");
     let mut warnings = Vec::new();
     for (name, value) in vars {
-        let var = match super::input_var(&name) {
+        let var = match crate::env::input_var(&name) {
             Ok(Var::Core(c)) if cgi && c.name() == "REQUEST_URI" => {
                 let path = value.split(|&b| b == b'?').next().unwrap_or_default();
                 map.insert(Var::Core(c), percent_decode(path));
@@ -354,348 +358,12 @@ fn normalize_protocol(p: &str) -> Option<String> {
     )
 }
 
-/// How a [`SessionEnv`] renders what the session does not fix.
-#[derive(Clone, Debug, Default)]
-pub struct EnvOptions {
-    /// `SSLOptions +LegacyDNStringFormat` (always on for 2.2).
-    pub legacy_dn: bool,
-    /// The dialect whose formats to use.
-    pub dialect: Dialect,
-    /// The clock when the session has no `time` (default: now, local zone).
-    pub now: Option<DateTime<FixedOffset>>,
-    /// SSL_CLIENT_VERIFY when the session records none, a client
-    /// certificate was sent and no `verifier` is given.
-    pub verify: Option<String>,
-    /// Verifies client chains the session has no recorded result for, as
-    /// mod_ssl with `SSLCACertificateFile`, `SSLVerifyDepth` and
-    /// `SSLVerifyClient` would.
-    pub verifier: Option<Arc<Verifier>>,
-    /// What `file()` and the file tests may see (default: nothing).
-    pub files: super::FileAccess,
-}
-
-/// The environment of one request over a session: the request's own
-/// variables ([`SessionEnv::with_request`]) over the session's, every
-/// computed variable made on first read and kept for the rest of the
-/// request.
-///
-/// A [`Session`] is `Send + Sync`: a server builds it once per connection
-/// (its certificates are parsed at most once), shares it between the
-/// connection's requests (`Arc<Session>`), and makes a `SessionEnv` per
-/// request.
-pub struct SessionEnv<'s> {
-    session: &'s Session,
-    request: Option<&'s dyn Env>,
-    opts: EnvOptions,
-    now: DateTime<FixedOffset>,
-    memo: FrozenMap<Var, Box<[u8]>>,
-    verified: OnceCell<Option<Outcome>>,
-}
-
-impl fmt::Debug for SessionEnv<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionEnv")
-            .field("session", &self.session.id)
-            .field("opts", &self.opts)
-            .finish()
-    }
-}
-
-impl<'s> SessionEnv<'s> {
-    /// The environment of `session`.
-    pub fn new(session: &'s Session, opts: EnvOptions) -> SessionEnv<'s> {
-        let now = session
-            .time
-            .or(opts.now)
-            .unwrap_or_else(|| chrono::Local::now().fixed_offset());
-        SessionEnv {
-            session,
-            request: None,
-            opts,
-            now,
-            memo: FrozenMap::new(),
-            verified: OnceCell::new(),
-        }
-    }
-
-    /// Layers one request's variables (`REMOTE_ADDR`, headers, the URI …)
-    /// over the session's: they are read first, and the session is not
-    /// copied.
-    pub fn with_request(mut self, request: &'s dyn Env) -> SessionEnv<'s> {
-        self.request = Some(request);
-        self
-    }
-
-    /// The verifier's verdict on the client chain, when there is a
-    /// verifier and the session records no result (computed once).
-    fn verification(&self) -> Option<&Outcome> {
-        self.verified
-            .get_or_init(|| {
-                let s = self.session;
-                let verifier = self.opts.verifier.as_ref()?;
-                if s.verify.is_some() {
-                    return None;
-                }
-                let chain: Vec<Vec<u8>> = s.client_chain.iter().map(|c| c.der().to_vec()).collect();
-                let tls13 = s.protocol.as_deref() == Some("TLSv1.3");
-                Some(verifier.verify(&chain, self.now.timestamp(), tls13))
-            })
-            .as_ref()
-    }
-
-    /// Why the TLS handshake of this session would fail under the
-    /// verifier (mod_ssl then never evaluates `SSLRequire`): an expired
-    /// certificate, an untrusted chain under `SSLVerifyClient optional`…
-    pub fn handshake_failure(&self) -> Option<&str> {
-        match self.verification()? {
-            Outcome::HandshakeFails(reason) => Some(reason),
-            Outcome::Verify(_) => None,
-        }
-    }
-
-    fn legacy(&self) -> bool {
-        self.opts.legacy_dn || self.opts.dialect == Dialect::V22
-    }
-
-    fn cert(&self, side: Side) -> Option<&'s Cert> {
-        let chain = match side {
-            Side::Client => &self.session.client_chain,
-            Side::Server => &self.session.server_chain,
-        };
-        // Certificates from JSON were checked when loaded; one from another
-        // source that does not parse gives `None` here, and reading its
-        // variables an error (`unreadable`), not "no certificate".
-        chain.first().and_then(|c| c.get().ok())
-    }
-
-    /// Computes a variable (None: unset).
-    fn compute(&self, var: &Var) -> Option<Cow<'s, [u8]>> {
-        let s: &'s Session = self.session;
-        // Session fields and constants are borrowed; only computed values
-        // are allocated (and kept in the memo).
-        let text = |v: &'s Option<String>| v.as_deref().map(|x| Cow::Borrowed(x.as_bytes()));
-        let word = |w: &'static str| Some(Cow::Borrowed(w.as_bytes()));
-        let owned = |v: String| Cow::Owned(v.into_bytes());
-        match var {
-            Var::Core(c) => {
-                if let Some(t) = c.as_time() {
-                    let values = time_values(&self.now);
-                    return values
-                        .into_iter()
-                        .find(|(k, _)| *k == t)
-                        .map(|(_, v)| owned(v));
-                }
-                if c.name() == "HTTPS" {
-                    return word("on");
-                }
-                None
-            }
-            Var::Session(v) => match v {
-                SessionVar::Protocol => text(&s.protocol),
-                // Uppercase hex in mod_ssl 2.2 (and 2.4.0–2.4.4), lowercase since.
-                SessionVar::SessionId if self.opts.dialect == Dialect::V22 => s
-                    .session_id
-                    .as_ref()
-                    .map(|id| owned(id.to_ascii_uppercase())),
-                SessionVar::SessionId => text(&s.session_id),
-                SessionVar::SessionResumed => s
-                    .resumed
-                    .and_then(|r| word(if r { "Resumed" } else { "Initial" })),
-                SessionVar::Cipher => text(&s.cipher),
-                SessionVar::CipherExport => s
-                    .cipher_bits
-                    .and_then(|b| word(if b < 56 { "true" } else { "false" })),
-                SessionVar::CipherUseKeySize => s.cipher_bits.map(|b| owned(b.to_string())),
-                SessionVar::CipherAlgKeySize => s.cipher_alg_bits.map(|b| owned(b.to_string())),
-                SessionVar::CompressMethod => text(&s.compression).or_else(|| word("NULL")),
-                SessionVar::TlsSni => text(&s.sni),
-                SessionVar::SecureReneg => s
-                    .secure_reneg
-                    .and_then(|b| word(if b { "true" } else { "false" })),
-                SessionVar::SrpUser | SessionVar::SrpUserInfo => None,
-                SessionVar::VersionInterface => {
-                    word(concat!("sslrequire/", env!("CARGO_PKG_VERSION")))
-                }
-                SessionVar::VersionLibrary => None,
-                SessionVar::ClientVerify => match (&s.verify, self.verification()) {
-                    (Some(v), _) => Some(Cow::Borrowed(v.as_bytes())),
-                    (None, Some(Outcome::Verify(v))) => Some(owned(v.clone())),
-                    // Apache would not get here; if asked anyway, say why.
-                    (None, Some(Outcome::HandshakeFails(r))) => Some(owned(format!("FAILED:{r}"))),
-                    (None, None) if s.client_chain.is_empty() => word("NONE"),
-                    (None, None) => self.opts.verify.clone().map(owned),
-                },
-                SessionVar::ClientCertRfc4523Cea => {
-                    self.cert(Side::Client).map(|c| owned(c.rfc4523_cea()))
-                }
-            },
-            Var::Cert(side, cv) => {
-                let cert = self.cert(*side)?;
-                Some(Cow::Owned(match *cv {
-                    CertVar::MVersion => cert.m_version().into_bytes(),
-                    CertVar::MSerial => cert.m_serial().into_bytes(),
-                    CertVar::VStart => cert.v_start().into_bytes(),
-                    CertVar::VEnd => cert.v_end().into_bytes(),
-                    CertVar::VRemain => cert.v_remain(self.now.timestamp()).into_bytes(),
-                    CertVar::Dn(n) => cert.dn_bytes(n, self.legacy()),
-                    CertVar::DnAttr {
-                        name,
-                        attr,
-                        index,
-                        raw,
-                    } => {
-                        // 2.2 exports the raw ASN.1 bytes (no UTF-8 conversion).
-                        let raw = raw || self.opts.dialect == Dialect::V22;
-                        cert.dn_component(name, attr, index as usize, raw)?
-                    }
-                    CertVar::San { kind, index } => cert.san_bytes(kind, usize::from(index))?,
-                    CertVar::ASig => cert.a_sig().into_bytes(),
-                    CertVar::AKey => cert.a_key().into_bytes(),
-                    CertVar::Cert => cert.pem().into_bytes(),
-                }))
-            }
-            Var::ClientCertChain(n) => {
-                let c = s.client_chain.get(*n as usize + 1)?.get().ok()?;
-                Some(Cow::Owned(c.pem().into_bytes()))
-            }
-            Var::Lookup(..) => None,
-        }
-    }
-
-    /// Every variable Apache exports for this session with `SSLOptions
-    /// +StdEnvVars +ExportCertData` (plus `HTTPS` and the request variables
-    /// the session gives), sorted by name.
-    pub fn export(&self) -> Vec<(String, Vec<u8>)> {
-        let mut out: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        let session_vars = [
-            SessionVar::VersionInterface,
-            SessionVar::VersionLibrary,
-            SessionVar::Protocol,
-            SessionVar::SecureReneg,
-            SessionVar::CompressMethod,
-            SessionVar::Cipher,
-            SessionVar::CipherExport,
-            SessionVar::CipherUseKeySize,
-            SessionVar::CipherAlgKeySize,
-            SessionVar::ClientVerify,
-            SessionVar::ClientCertRfc4523Cea,
-            SessionVar::SessionId,
-            SessionVar::SessionResumed,
-            SessionVar::TlsSni,
-        ];
-        for v in session_vars {
-            let var = Var::Session(v);
-            if let Some(value) = self.var(&var) {
-                out.insert(var.to_string(), value.to_vec());
-            }
-        }
-        if let Some(https) = CoreVar::lookup("HTTPS", Dialect::V24) {
-            out.insert(
-                "HTTPS".into(),
-                self.var(&Var::Core(https)).unwrap_or(b"on").to_vec(),
-            );
-        }
-        let legacy = self.legacy();
-        for (side, prefix) in [(Side::Client, "SSL_CLIENT"), (Side::Server, "SSL_SERVER")] {
-            match self.cert(side) {
-                Some(c) => out.extend(c.export_vars(prefix, self.now.timestamp(), legacy)),
-                None => {
-                    out.insert(format!("{prefix}_CERT"), Vec::new());
-                }
-            }
-        }
-        for (i, c) in self.session.client_chain.iter().skip(1).enumerate() {
-            if let Ok(c) = c.get() {
-                out.insert(format!("SSL_CLIENT_CERT_CHAIN_{i}"), c.pem().into_bytes());
-            }
-        }
-        if self.opts.dialect == Dialect::V22 {
-            // 2.2 exports DN components as their raw ASN.1 bytes, as an
-            // expression reads them. See: tests/fuzz-cases/cert_env/export-22-dn-utf8-cn.der
-            for (name, value) in out.iter_mut() {
-                if let Resolved::Var(var @ Var::Cert(_, CertVar::DnAttr { .. })) =
-                    resolve(name, Dialect::V24)
-                {
-                    if let Some(v) = self.var(&var) {
-                        *value = v.to_vec();
-                    }
-                }
-            }
-        }
-        // Given variables win, as they do for `var`.
-        for (var, value) in self.session.vars.iter() {
-            let name = match var {
-                // Request headers under their CGI names, as Apache exports them.
-                Var::Lookup(Table::RequestHeader, h) => header_cgi_name(h),
-                _ => var.to_string(),
-            };
-            out.insert(name, value.to_vec());
-        }
-        out.into_iter().collect()
-    }
-}
-
-impl Env for SessionEnv<'_> {
-    fn var(&self, var: &Var) -> Option<&[u8]> {
-        if let Some(v) = self.request.and_then(|r| r.var(var)) {
-            return Some(v);
-        }
-        if let Some(v) = self.session.vars.var(var) {
-            return Some(v);
-        }
-        if let Some(v) = self.memo.get(var) {
-            return Some(v);
-        }
-        match self.compute(var)? {
-            Cow::Borrowed(b) => Some(b),
-            Cow::Owned(v) => Some(self.memo.insert(var.clone(), v.into_boxed_slice())),
-        }
-    }
-
-    fn peer_extensions(&self, id: &[u8], numeric_only: bool) -> Vec<Vec<u8>> {
-        match self.cert(Side::Client) {
-            Some(c) => c.extension_values(&String::from_utf8_lossy(id), numeric_only),
-            None => Vec::new(),
-        }
-    }
-
-    fn unreadable(&self, var: &Var) -> Option<crate::error::ErrorKind> {
-        let (chain, index, which) = match var {
-            Var::Cert(Side::Client, _) | Var::Session(SessionVar::ClientCertRfc4523Cea) => (
-                &self.session.client_chain,
-                0,
-                "client certificate".to_string(),
-            ),
-            Var::Cert(Side::Server, _) => (
-                &self.session.server_chain,
-                0,
-                "server certificate".to_string(),
-            ),
-            Var::ClientCertChain(n) => {
-                let i = *n as usize + 1;
-                (
-                    &self.session.client_chain,
-                    i,
-                    format!("client chain certificate {i}"),
-                )
-            }
-            _ => return None,
-        };
-        let error = chain.get(index)?.get().err()?;
-        Some(crate::error::ErrorKind::CertUnreadable {
-            which,
-            reason: error.to_string(),
-        })
-    }
-
-    fn files(&self) -> &dyn super::Files {
-        &self.opts.files
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::dialect::Dialect;
     use crate::Program;
 
     fn alice() -> Vec<u8> {

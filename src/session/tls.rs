@@ -4,7 +4,7 @@
 use rustls::{HandshakeKind, ProtocolVersion, ServerConnection};
 
 use super::cipher;
-use super::session::{LazyCert, Session};
+use super::{LazyCert, Session};
 
 /// What a TLS server knows about the client's certificate chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
