@@ -45,6 +45,11 @@ pub enum Command {
     ///
     /// Example: sslrequire vars --session session.json
     Vars(VarsArgs),
+    /// Run a policy server that decides with SSLRequire rules from a policy
+    /// file (reloaded on SIGHUP).
+    ///
+    /// Example: sslrequire serve postfix --policy sslrequire.toml --listen 127.0.0.1:10040
+    Serve(crate::serve::ServeArgs),
 }
 
 #[derive(Args, Debug)]

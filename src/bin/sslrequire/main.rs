@@ -5,6 +5,7 @@ mod args;
 mod audit;
 mod input;
 mod output;
+mod serve;
 mod style;
 
 use std::io::Write as _;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         Command::Why(a) => why(a),
         Command::Audit(a) => audit::run(a),
         Command::Vars(a) => vars(a),
+        Command::Serve(a) => serve::main(a),
     };
     result.unwrap_or_else(|msg| {
         eprintln!("{}", Style::stderr().error(&msg));
