@@ -390,3 +390,17 @@ deny = "REJECT 5.7.1 certificate required on submission"
     assert_eq!(ask(&mut sub, &request("MAIL", &[])), "DUNNO");
     assert_eq!(ask(&mut sub, &alice()), "DUNNO");
 }
+
+#[test]
+fn the_readme_policy_compiles() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = &readme[readme
+        .find("### The policy file")
+        .expect("README: Postfix policy file")..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let policy = &section[start..start + section[start..].find("```").unwrap()];
+    let (code, out, err) = check(policy, &["--listen", "smtp=127.0.0.1:10040"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2 rules compile"), "{out}");
+}
