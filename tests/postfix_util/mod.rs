@@ -176,14 +176,16 @@ pub fn encode(attrs: &[(String, String)]) -> Vec<u8> {
     out
 }
 
-/// Reads one answer (`action=…` and the empty line); None at EOF.
+/// Reads one answer (`action=…` and the empty line); None at EOF. The
+/// server sends nothing unasked, so reading in chunks cannot take bytes of
+/// a later answer (asserted).
 pub fn read_answer(s: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
+    let mut chunk = [0u8; 512];
     while !buf.ends_with(b"\n\n") {
-        match s.read(&mut byte) {
+        match s.read(&mut chunk) {
             Ok(0) => return None,
-            Ok(_) => buf.push(byte[0]),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) => panic!("reading the answer: {e} (so far {buf:?})"),
         }
     }
@@ -191,7 +193,9 @@ pub fn read_answer(s: &mut TcpStream) -> Option<String> {
     let action = text
         .strip_prefix("action=")
         .unwrap_or_else(|| panic!("answer without action=: {text:?}"));
-    Some(action.trim_end_matches('\n').to_string())
+    let action = action.strip_suffix("\n\n").unwrap();
+    assert!(!action.contains('\n'), "one answer at a time: {text:?}");
+    Some(action.to_string())
 }
 
 /// Sends one request and reads its answer.

@@ -143,11 +143,12 @@ where
         .find(|(i, n)| names[..*i].contains(n))
     {
         return Err(format!(
-            "--listen: two listeners are named `{}`: give each its own NAME=ADDR:PORT",
+            "error: --listen: two listeners are named `{}`: give each its own NAME=ADDR:PORT",
             dup.1
         ));
     }
-    let policy = policy::load(&args.policy, &protocol, &names)?;
+    let policy =
+        policy::load(&args.policy, &protocol, &names).map_err(|e| format!("error: {e}"))?;
     if args.check {
         outln!(
             "ok: policy file {}: {} rule{} compile",
@@ -160,7 +161,7 @@ where
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the server's runtime: {e}"))?;
+        .map_err(|e| format!("error: cannot start the server's runtime: {e}"))?;
     runtime.block_on(serve(name, args, names, policy, protocol, handle))
 }
 
@@ -178,7 +179,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     use tokio::signal::unix::{signal, SignalKind};
-    let sig = |kind| signal(kind).map_err(|e| format!("cannot handle signals: {e}"));
+    let sig = |kind| signal(kind).map_err(|e| format!("error: cannot handle signals: {e}"));
     let (mut hup, mut term, mut int) = (
         sig(SignalKind::hangup())?,
         sig(SignalKind::terminate())?,
@@ -198,7 +199,7 @@ where
     for (lname, addr) in &args.listen {
         let listener = TcpListener::bind(addr)
             .await
-            .map_err(|e| format!("--listen {addr}: cannot listen there: {e}"))?;
+            .map_err(|e| format!("error: --listen {addr}: cannot listen there: {e}"))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         log(
             name,
