@@ -241,11 +241,19 @@ fn drive(s: &Session, port: u16, scratch: &Path) -> String {
         .spawn()
         .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     let mut stdin = child.stdin.take().unwrap();
-    if let Some(text) = input {
-        // s_client reads its input once TLS is up; Postfix pipelines.
-        let _ = stdin.write_all(text.as_bytes());
-    }
-    drop(stdin);
+    // One command at a time, paced as the mail reference's clients.py
+    // (EHLO after STARTTLS, then MAIL, RCPT, QUIT): Postfix refuses
+    // unannounced pipelining where smtpd_forbid_unauth_pipelining is on.
+    let writer = std::thread::spawn(move || {
+        if let Some(text) = input {
+            for (i, line) in text.lines().enumerate() {
+                std::thread::sleep(Duration::from_millis(if i == 0 { 1000 } else { 400 }));
+                if stdin.write_all(format!("{line}\n").as_bytes()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
     let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let reader = std::thread::spawn(move || {
         let mut text = String::new();
@@ -266,6 +274,7 @@ fn drive(s: &Session, port: u16, scratch: &Path) -> String {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = child.wait();
+    let _ = writer.join();
     reader.join().unwrap() + &err_reader.join().unwrap()
 }
 
