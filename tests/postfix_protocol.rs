@@ -404,3 +404,39 @@ fn the_readme_policy_compiles() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("2 rules compile"), "{out}");
 }
+
+#[test]
+fn connections_beyond_the_limit_are_closed_and_sigterm_stops_cleanly() {
+    let dir = scratch("limit");
+    let mut server = Server::start(&dir, &test_policy(), &["--max-connections", "1"]);
+    let mut first = server.connect();
+    assert_eq!(ask(&mut first, &alice()), "OK");
+    let mut second = server.connect();
+    let _ = second.write_all(&encode(&alice()));
+    assert_eq!(read_answer(&mut second), None, "closed: over the limit");
+    assert!(server
+        .wait_log("too many connections", Duration::from_secs(5))
+        .is_some());
+    assert_eq!(ask(&mut first, &alice()), "OK", "the first is unaffected");
+    drop(first);
+    // Its slot is free again.
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    let answer = loop {
+        let mut third = server.connect();
+        let _ = third.write_all(&encode(&alice()));
+        match read_answer(&mut third) {
+            Some(a) => break a,
+            None if std::time::Instant::now() < end => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            None => panic!("the slot was never freed:\n{}", server.log_text()),
+        }
+    };
+    assert_eq!(answer, "OK");
+    server.signal("TERM");
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", server.log_text());
+    assert!(server
+        .wait_log("stopping", Duration::from_secs(5))
+        .is_some());
+}
