@@ -176,7 +176,8 @@ pub fn encode(attrs: &[(String, String)]) -> Vec<u8> {
     out
 }
 
-/// Reads one answer (`action=…` and the empty line); None at EOF. The
+/// Reads one answer (`action=…` and the empty line); None when the
+/// connection is closed (EOF, or reset before any byte of an answer). The
 /// server sends nothing unasked, so reading in chunks cannot take bytes of
 /// a later answer (asserted).
 pub fn read_answer(s: &mut TcpStream) -> Option<String> {
@@ -186,6 +187,10 @@ pub fn read_answer(s: &mut TcpStream) -> Option<String> {
         match s.read(&mut chunk) {
             Ok(0) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            // Closed with our bytes unread: a reset, also "closed".
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && buf.is_empty() => {
+                return None
+            }
             Err(e) => panic!("reading the answer: {e} (so far {buf:?})"),
         }
     }

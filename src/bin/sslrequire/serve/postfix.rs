@@ -473,9 +473,28 @@ async fn connection(conn: Conn) {
         }
         if close {
             let _ = write.shutdown().await;
+            linger(&mut reader).await;
             return;
         }
     }
+}
+
+/// Reads and discards what the client still sends (at most 4 MiB, 2 s)
+/// before the socket is dropped: closing with unread bytes would reset the
+/// connection, and a reset can destroy the answer before the client reads
+/// it (a lingering close, as Apache's).
+async fn linger<R: tokio::io::AsyncRead + Unpin>(reader: &mut R) {
+    let drain = async {
+        let mut buf = [0u8; 8192];
+        let mut total = 0usize;
+        while let Ok(n) = reader.read(&mut buf).await {
+            total += n;
+            if n == 0 || total > 4 << 20 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
 }
 
 fn malformed(
