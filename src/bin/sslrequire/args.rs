@@ -52,6 +52,11 @@ pub enum Command {
     ///
     /// Example: sslrequire migrate '%{TIME_HOUR} <= 20 and %{SSL_CLIENT_S_DN_O} eq "Example"'
     Migrate(MigrateArgs),
+    /// Run a policy server that decides with SSLRequire rules from a policy
+    /// file (reloaded on SIGHUP).
+    ///
+    /// Example: sslrequire serve postfix --policy sslrequire.toml --listen 127.0.0.1:10040
+    Serve(crate::serve::ServeArgs),
 }
 
 #[derive(Args, Debug)]

@@ -5,6 +5,7 @@ mod args;
 mod audit;
 mod input;
 mod output;
+mod serve;
 mod style;
 
 use std::io::Write as _;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => audit::run(a),
         Command::Vars(a) => vars(a),
         Command::Migrate(a) => migrate(a),
+        Command::Serve(a) => serve::main(a),
     };
     result.unwrap_or_else(|msg| {
         eprintln!("{}", Style::stderr().error(&msg));
