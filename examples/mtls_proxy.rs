@@ -54,7 +54,10 @@
 //!   once per connection.
 //!
 //! A path with no matching policy has no `SSLRequire` (allowed, as in
-//! Apache); add `path = "/"` for a default. All policies are compiled at
+//! Apache); add `path = "/"` for a default. Only the longest matching
+//! prefix applies: Apache, unlike this proxy, appends the `SSLRequire`s of
+//! every matching `<Location>` (mod_ssl merges them, all must hold), so
+//! write each policy whole. All policies are compiled at
 //! start-up: a bad expression stops the proxy before it listens.
 //!
 //! Per request the policy sees the connection's SSL_* variables (the
