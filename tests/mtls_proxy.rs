@@ -187,8 +187,11 @@ fn proxy_binary() -> PathBuf {
         .and_then(Path::parent)
         .expect("target/<profile>");
     let bin = profile_dir.join("examples").join("mtls_proxy");
-    if !bin.is_file() {
-        // `cargo test --test mtls_proxy` does not build examples.
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mtls_proxy.rs");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if !bin.is_file() || modified(&bin) < modified(&source) {
+        // `cargo test --test mtls_proxy` does not build examples: build it
+        // when it is missing or older than its source.
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args(["build", "--example", "mtls_proxy"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
