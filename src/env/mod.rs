@@ -103,7 +103,7 @@ pub(crate) fn bytes_to_path(bytes: &[u8]) -> Cow<'_, Path> {
 /// The `TIME_*` values of instant `t` in its offset, formatted as Apache's
 /// `misc_var_fn`: two-digit zero-padded fields, `TIME_WDAY` unpadded
 /// (0 = Sunday), `TIME` = `YYYYMMDDhhmmss`.
-pub(crate) fn time_values<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> [(TimeVar, String); 8]
+pub fn time_values<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> [(TimeVar, String); 8]
 where
     Tz::Offset: std::fmt::Display,
 {
@@ -137,7 +137,7 @@ where
 /// # Errors
 /// A name no expression could read (unknown, or an `SSL_*` name mod_ssl
 /// never provides), with a hint.
-pub(crate) fn input_var(name: &str) -> Result<Var, UnknownVariable> {
+pub fn input_var(name: &str) -> Result<Var, UnknownVariable> {
     if let Some(var) = table_entry(name) {
         return Ok(var);
     }
