@@ -169,6 +169,15 @@ pub enum ErrorKind {
         /// The scanner error.
         message: String,
     },
+    /// E305: a certificate the session holds does not parse, so its
+    /// variables cannot be computed (Apache's TLS layer parsed it; reading
+    /// it as absent would let `%{SSL_CLIENT_S_DN_O} ne "Evil"` through).
+    CertUnreadable {
+        /// The variable read.
+        var: String,
+        /// Why the certificate does not parse.
+        reason: String,
+    },
 }
 
 impl ErrorKind {
@@ -203,6 +212,7 @@ impl ErrorKind {
             FileRead { .. } => "E302",
             FileDenied { .. } => "E303",
             Poisoned { .. } => "E304",
+            CertUnreadable { .. } => "E305",
         }
     }
 
@@ -293,6 +303,10 @@ impl fmt::Display for ErrorKind {
             Poisoned { message } => write!(
                 f,
                 "mod_ssl 2.2 recorded a scanner error when this expression was compiled ({message}), so every evaluation fails"
+            ),
+            CertUnreadable { var, reason } => write!(
+                f,
+                "cannot read {var}: the session's certificate does not parse ({reason})"
             ),
         }
     }
@@ -470,6 +484,10 @@ mod tests {
                 reason: s(),
             },
             Poisoned { message: s() },
+            CertUnreadable {
+                var: s(),
+                reason: s(),
+            },
         ];
         let mut codes: Vec<_> = kinds.iter().map(ErrorKind::code).collect();
         codes.sort();

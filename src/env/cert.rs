@@ -54,6 +54,11 @@ pub enum CertError {
     /// `from_der` was given no bytes at all.
     #[error("DER: empty input")]
     EmptyDer,
+    /// The DER is longer than [`MAX_CERT_DER`]: OpenSSL's TLS layer refuses
+    /// a Certificate message over 100 KiB, so Apache never sees such a
+    /// certificate (and parsing it would cost more than any real one).
+    #[error("DER: {0} bytes, over OpenSSL's 102400-byte certificate list limit")]
+    TooLarge(usize),
     /// x509-parser rejected the certificate structure.
     #[error("DER: certificate structure rejected by x509-parser: {0}")]
     X509(String),
@@ -194,6 +199,13 @@ impl SanKind {
 // The certificate
 // ======================================================================
 
+/// The largest certificate accepted: OpenSSL's default `max_cert_list`
+/// (`SSL_MAX_CERT_LIST_DEFAULT`, 100 KiB), the bound on the whole
+/// Certificate handshake message, which Apache does not change. A larger
+/// certificate cannot reach mod_ssl; with OIDs bounded as `OBJ_obj2txt`
+/// bounds them, every printer is then linear in at most this many bytes.
+pub const MAX_CERT_DER: usize = 100 * 1024;
+
 /// One parsed certificate with every mod_ssl string precomputed.
 #[derive(Debug, Clone)]
 pub struct Cert {
@@ -228,6 +240,9 @@ impl Cert {
     pub fn from_der(der: &[u8]) -> Result<Cert, CertError> {
         if der.is_empty() {
             return Err(CertError::EmptyDer);
+        }
+        if der.len() > MAX_CERT_DER {
+            return Err(CertError::TooLarge(der.len()));
         }
         let parsed = x509_parser::certificate::X509CertificateParser::new()
             .with_deep_parse_extensions(false)
@@ -1468,9 +1483,19 @@ fn check_oid(c: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Dotted text of OID content octets (`OBJ_obj2txt(…, 1)`, any arc size).
+/// OpenSSL 3.0.9+ `OBJ_obj2txt` fails for an OID whose content is longer
+/// than this (CVE-2023-2650: 128 sub-identifiers of at most 32 bits, RFC
+/// 2578). Apache 2.4.71 runs OpenSSL 3.0.22, so such an OID has no text.
+pub(crate) const OBJ2TXT_MAX_LEN: usize = 586;
+
+/// Dotted text of OID content octets (`OBJ_obj2txt(…, 1)`), or `""` where
+/// OpenSSL's fails (content over [`OBJ2TXT_MAX_LEN`] bytes; its buffer is
+/// left empty). The bound also keeps the big-number path cheap.
 fn oid_to_dotted(c: &[u8]) -> String {
     use std::fmt::Write as _;
+    if c.len() > OBJ2TXT_MAX_LEN {
+        return String::new();
+    }
     let mut s = String::with_capacity(c.len() * 3);
     let mut first = true;
     let mut start = 0;
@@ -1624,8 +1649,16 @@ fn obj_long_name_or_unknown(oid: &[u8]) -> String {
 }
 
 /// `i2t_ASN1_OBJECT(buf, size, obj)`: long name if known, else dotted; cut to
-/// `size - 1` bytes (`None`: `i2a_ASN1_OBJECT`, which never cuts).
+/// `size - 1` bytes; `""` where `OBJ_obj2txt` fails (an OID over
+/// [`OBJ2TXT_MAX_LEN`] bytes). `None`: `i2a_ASN1_OBJECT`, which never cuts
+/// and prints `<INVALID>` and a `BIO_dump` of the content on failure.
 fn i2t_object(oid: &[u8], size: Option<usize>) -> String {
+    if oid.len() > OBJ2TXT_MAX_LEN {
+        return match size {
+            Some(_) => String::new(),
+            None => format!("<INVALID>{}", bio_dump(oid)),
+        };
+    }
     let dotted = oid_to_dotted(oid);
     let mut s = match obj_lookup(&dotted) {
         Some(r) => r.2.to_string(),
@@ -1635,6 +1668,36 @@ fn i2t_object(oid: &[u8], size: Option<usize>) -> String {
         s.truncate(size.saturating_sub(1));
     }
     s
+}
+
+/// `BIO_dump(bio, data, len)` (OpenSSL 3.0 `BIO_dump_indent_cb`, indent 0):
+/// rows of 16 bytes, `%04x - ` offset, hex with `-` after the 8th byte, two
+/// spaces, printable ASCII or `.`, newline.
+fn bio_dump(data: &[u8]) -> String {
+    use std::fmt::Write as _;
+    const WIDTH: usize = 16;
+    let mut out = String::with_capacity(data.len() / WIDTH * 76 + 76);
+    for (row, chunk) in data.chunks(WIDTH).enumerate() {
+        let _ = write!(out, "{:04x} - ", row * WIDTH);
+        for j in 0..WIDTH {
+            match chunk.get(j) {
+                Some(b) => {
+                    let _ = write!(out, "{b:02x}{}", if j == 7 { '-' } else { ' ' });
+                }
+                None => out.push_str("   "),
+            }
+        }
+        out.push_str("  ");
+        for &b in chunk {
+            out.push(if (b' '..=b'~').contains(&b) {
+                char::from(b)
+            } else {
+                '.'
+            });
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn parse_oid(t: &Tlv<'_>) -> Result<Vec<u8>, String> {
@@ -2498,7 +2561,13 @@ fn i2v_general_name(gn: &GenName, out: &mut Vec<ConfValue>) -> Result<(), ()> {
                     };
                     let mut oline = oline;
                     oline.truncate(255);
-                    let label = format!("othername: {oline}:");
+                    // `OBJ_obj2txt` failed (an OID over OBJ2TXT_MAX_LEN
+                    // bytes, the only one with no text): "othername:".
+                    let label = if oline.is_empty() {
+                        "othername:".to_string()
+                    } else {
+                        format!("othername: {oline}:")
+                    };
                     if ia5 || utf8 {
                         if let Ok(v) = len_value(&value.content) {
                             add(out, &label, v);

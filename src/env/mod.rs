@@ -48,6 +48,29 @@ pub trait Env {
         self.var(var)
     }
 
+    /// [`Env::var_in`], or why `var` cannot be read. The virtual machine
+    /// reads variables through this. The default never fails.
+    ///
+    /// # Errors
+    /// An evaluation error, e.g. `CertUnreadable` from a [`SessionEnv`]
+    /// whose certificate does not parse.
+    fn try_var_in(&self, program: u64, slot: u32, var: &Var) -> Result<Option<&[u8]>, ErrorKind> {
+        Ok(self.var_in(program, slot, var))
+    }
+
+    /// [`Env::peer_extensions`], or why they cannot be read. The virtual
+    /// machine reads extensions through this. The default never fails.
+    ///
+    /// # Errors
+    /// An evaluation error, e.g. `CertUnreadable` (see [`Env::try_var_in`]).
+    fn try_peer_extensions(
+        &self,
+        id: &[u8],
+        numeric_only: bool,
+    ) -> Result<Vec<Vec<u8>>, ErrorKind> {
+        Ok(self.peer_extensions(id, numeric_only))
+    }
+
     /// The values of the client certificate's extensions with this id, one
     /// per extension instance, as OpenSSL prints them (2.4 `PeerExtList`:
     /// numeric OID or OpenSSL name; 2.2 `OID()`: `numeric_only`, no string
@@ -87,6 +110,16 @@ impl<E: Env + ?Sized> Env for &E {
     }
     fn peer_extensions(&self, id: &[u8], numeric_only: bool) -> Vec<Vec<u8>> {
         (**self).peer_extensions(id, numeric_only)
+    }
+    fn try_var_in(&self, program: u64, slot: u32, var: &Var) -> Result<Option<&[u8]>, ErrorKind> {
+        (**self).try_var_in(program, slot, var)
+    }
+    fn try_peer_extensions(
+        &self,
+        id: &[u8],
+        numeric_only: bool,
+    ) -> Result<Vec<Vec<u8>>, ErrorKind> {
+        (**self).try_peer_extensions(id, numeric_only)
     }
     fn read_file(&self, path: &[u8]) -> Result<Vec<u8>, ErrorKind> {
         (**self).read_file(path)

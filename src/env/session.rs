@@ -23,6 +23,7 @@ use super::cipher;
 use super::var::*;
 use super::verify::{Outcome, Verifier};
 use super::{time_values, Env, VarMap};
+use crate::error::ErrorKind;
 use crate::syntax::Dialect;
 
 /// A field of a captured session that could not be used.
@@ -363,6 +364,31 @@ impl<'s> SessionEnv<'s> {
         chain.first().and_then(|c| c.get().ok())
     }
 
+    /// `CertUnreadable` when `var` is computed from a certificate of the
+    /// session that does not parse. Apache's TLS layer parsed every
+    /// certificate it accepted, so such a session (say, a captured one whose
+    /// client PEM is garbage but verify=SUCCESS) has no faithful value:
+    /// reading it as "no certificate" would let `%{SSL_CLIENT_S_DN_O} ne
+    /// "Evil"` allow. Given variables (`vars`) win, as everywhere.
+    fn cert_error(&self, var: &Var) -> Result<(), ErrorKind> {
+        let s = self.session;
+        let lazy = match var {
+            Var::Cert(Side::Client, _) | Var::Session(SessionVar::ClientCertRfc4523Cea) => {
+                s.client_chain.first()
+            }
+            Var::Cert(Side::Server, _) => s.server_chain.first(),
+            Var::ClientCertChain(n) => s.client_chain.get(*n as usize + 1),
+            _ => None,
+        };
+        match lazy.map(LazyCert::get) {
+            Some(Err(e)) if s.vars.var(var).is_none() => Err(ErrorKind::CertUnreadable {
+                var: var.to_string(),
+                reason: e.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Computes a variable (None: unset).
     fn compute(&self, var: &Var) -> Option<Cow<'s, [u8]>> {
         let s: &'s Session = self.session;
@@ -539,6 +565,25 @@ impl Env for SessionEnv<'_> {
         }
     }
 
+    fn try_var_in(&self, _program: u64, _slot: u32, var: &Var) -> Result<Option<&[u8]>, ErrorKind> {
+        self.cert_error(var)?;
+        Ok(self.var(var))
+    }
+
+    fn try_peer_extensions(
+        &self,
+        id: &[u8],
+        numeric_only: bool,
+    ) -> Result<Vec<Vec<u8>>, ErrorKind> {
+        if let Some(Err(e)) = self.session.client_chain.first().map(LazyCert::get) {
+            return Err(ErrorKind::CertUnreadable {
+                var: format!("PeerExtList(\"{}\")", String::from_utf8_lossy(id)),
+                reason: e.to_string(),
+            });
+        }
+        Ok(self.peer_extensions(id, numeric_only))
+    }
+
     fn peer_extensions(&self, id: &[u8], numeric_only: bool) -> Vec<Vec<u8>> {
         match self.cert(Side::Client) {
             Some(c) => c.extension_values(&String::from_utf8_lossy(id), numeric_only),
@@ -578,13 +623,19 @@ mod tests {
     }
 
     #[test]
-    fn a_certificate_that_does_not_parse_reads_as_absent() {
+    fn a_certificate_that_does_not_parse_is_an_evaluation_error() {
         let session = Session {
             client_chain: vec![LazyCert::from_der(vec![0x30, 0x03, 1, 2])],
             ..Session::default()
         };
         let env = SessionEnv::new(&session, EnvOptions::default());
-        assert!(Program::new(r#"%{SSL_CLIENT_S_DN_CN} == """#)
+        let err = Program::new(r#"%{SSL_CLIENT_S_DN_CN} == """#)
+            .unwrap()
+            .eval(&env)
+            .unwrap_err();
+        assert_eq!(err.code(), "E305");
+        // Variables that do not come from the certificate still read.
+        assert!(Program::new(r#"%{SSL_PROTOCOL} == """#)
             .unwrap()
             .eval(&env)
             .unwrap());

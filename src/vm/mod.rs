@@ -204,7 +204,8 @@ impl Program {
                 }
                 Op::CmpVarConst { op, var, k } => {
                     let x = cstr(
-                        env.var_in(self.id, var.0, &self.vars[var.0 as usize])
+                        env.try_var_in(self.id, var.0, &self.vars[var.0 as usize])
+                            .map_err(|k| self.error(k, self.spans[pc]))?
                             .unwrap_or(b""),
                     );
                     let y = &*self.consts[k.0 as usize];
@@ -231,7 +232,9 @@ impl Program {
                     let vid = self.load(arg, env, m, pc)?;
                     let (x, id) = (va.get(&m.scratch), vid.get(&m.scratch));
                     let numeric_only = self.dialect == crate::Dialect::V22;
-                    let values = env.peer_extensions(id, numeric_only);
+                    let values = env
+                        .try_peer_extensions(id, numeric_only)
+                        .map_err(|k| self.error(k, self.spans[pc]))?;
                     flag = values.iter().any(|v| cstr(v) == x);
                     trace(pc, &[x, id], flag);
                 }
@@ -332,7 +335,8 @@ impl Program {
         Ok(match o {
             Operand::Const(c) => Val::Slice(&self.consts[c.0 as usize]),
             Operand::Var(v) => Val::Slice(cstr(
-                env.var_in(self.id, v.0, &self.vars[v.0 as usize])
+                env.try_var_in(self.id, v.0, &self.vars[v.0 as usize])
+                    .map_err(|k| self.error(k, self.spans[pc]))?
                     .unwrap_or(b""),
             )),
             Operand::Backref(n) => {
@@ -360,7 +364,8 @@ impl Program {
             WordCode::Const(c) => m.scratch.extend_from_slice(&self.consts[c.0 as usize]),
             WordCode::Var(v) => {
                 let value = cstr(
-                    env.var_in(self.id, v.0, &self.vars[v.0 as usize])
+                    env.try_var_in(self.id, v.0, &self.vars[v.0 as usize])
+                        .map_err(|k| (k, None))?
                         .unwrap_or(b""),
                 );
                 m.scratch.extend_from_slice(value);
