@@ -68,6 +68,7 @@ pub mod error;
 pub mod reparse;
 pub mod syntax;
 pub mod vm;
+mod x509;
 
 pub use compile::{strcmplex, Program, ProgramBuilder};
 pub use env::{Env, Var, VarMap};
