@@ -12,7 +12,6 @@ mod slots;
 #[cfg(feature = "rustls")]
 mod tls;
 mod var;
-pub mod verify;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -21,6 +20,8 @@ use rustc_hash::FxHashMap;
 
 use crate::error::ErrorKind;
 use crate::syntax::Dialect;
+/// Chain verification as mod_ssl + OpenSSL 3.0 do it (lives in `crate::x509`).
+pub use crate::x509::verify;
 pub use session::{EnvOptions, LazyCert, Session, SessionEnv, SessionError};
 pub use slots::{Layout, Slots};
 #[cfg(feature = "rustls")]
