@@ -6,12 +6,16 @@
 //!   the Apache verdict files (with `@DATA@` as written);
 //! - `roundtrip`: the same bytes (the tree generator reads them);
 //! - `cert_env`: every certificate of tests/apache-2.4.71/certs/, as PEM and
-//!   as DER;
+//!   as DER; and the hostile certificates of tests/support/hostile.rs
+//!   (OIDs over OpenSSL's 586-byte bound, a 2000-byte arc, 150 extensions);
 //! - `session`: tests/sessions/*.json as given and on one line.
 //!
 //! File names hash the content (FNV-1a), so reruns add nothing twice.
 
 use std::path::{Path, PathBuf};
+
+#[path = "../tests/support/hostile.rs"]
+mod hostile;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
@@ -103,6 +107,9 @@ fn main() {
             seeds.push(("cert_env", cert.der().to_vec()));
             seeds.push(("cert_env", cert.pem().into_bytes()));
         }
+    }
+    for der in hostile::fuzz_seeds() {
+        seeds.push(("cert_env", der));
     }
     for p in files(&tests.join("sessions"), "json") {
         let text = std::fs::read_to_string(&p).unwrap();

@@ -82,6 +82,7 @@ pub mod reparse;
 pub mod session;
 pub mod syntax;
 mod vm;
+mod x509;
 
 pub use dialect::{Dialect, UnknownDialect};
 pub use env::{Env, Var, VarMap};

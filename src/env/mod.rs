@@ -8,7 +8,8 @@
 pub mod cert;
 mod files;
 pub(crate) mod var;
-pub mod verify;
+/// Chain verification as mod_ssl + OpenSSL 3.0 do it (lives in `crate::x509`).
+pub use crate::x509::verify;
 
 use std::borrow::Cow;
 use std::path::Path;
