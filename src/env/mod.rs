@@ -7,6 +7,7 @@
 
 pub mod cert;
 mod files;
+mod resolve;
 pub(crate) mod var;
 /// Chain verification as mod_ssl + OpenSSL 3.0 do it (lives in `crate::x509`).
 pub use crate::x509::verify;
@@ -20,6 +21,7 @@ use crate::error::ErrorKind;
 
 use crate::dialect::Dialect;
 pub use files::{FileAccess, FileInfo, FileKind, Files, MAX_FILE_SIZE};
+pub use resolve::{resolve, Resolved};
 pub use var::*;
 
 /// What an expression can see.

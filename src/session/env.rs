@@ -15,6 +15,7 @@ use crate::dialect::Dialect;
 use crate::env::cert::Cert;
 use crate::env::var::*;
 use crate::env::verify::{Outcome, Verifier};
+use crate::env::{resolve, Resolved};
 use crate::env::{time_values, Env};
 
 /// How a [`SessionEnv`] renders what the session does not fix.
