@@ -94,3 +94,8 @@ pub use program::{Layout, LayoutMismatch, Program, ProgramBuilder, Slots, DEFAUL
 pub use reparse::Reparser;
 pub use syntax::{parse, Expr, Parser, ParserBuilder};
 pub use vm::{Machine, Step, Traced};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -27,6 +27,19 @@ pub const DEFAULT_CAPACITY: u64 = 16 << 20;
 /// key and the program's copy — plus its compiled form), sharded (a hit
 /// takes one shard's read lock) and evicts in constant time (CLOCK-Pro, by
 /// the `quick_cache` crate).
+///
+/// ```
+/// use sslrequire::{Machine, Reparser, VarMap};
+///
+/// // One per process, shared by the threads (e.g. in an Arc).
+/// let reparser = Reparser::new();
+/// let mut env = VarMap::new();
+/// env.set("REMOTE_USER", "alice")?;
+/// // The .htaccess text, as read for this request:
+/// let allowed = reparser.eval(r#"%{REMOTE_USER} in {"alice", "bob"}"#, &mut Machine::new(), &env)?;
+/// assert!(allowed);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Reparser {
     builder: ProgramBuilder,
     capacity: u64,

@@ -95,6 +95,24 @@ impl FileAccess {
     /// Files inside `dir` (and its subdirectories) may be read and
     /// examined; nothing outside it, whatever symlinks or `..` say.
     ///
+    /// ```
+    /// use sslrequire::env::FileAccess;
+    /// use sslrequire::{Program, VarMap};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("sslrequire-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("users"), "alice")?;
+    /// let mut env = VarMap::new();
+    /// env.set_files(FileAccess::under(&dir)?);
+    /// let read = format!(r#"file("{}/users") == "alice""#, dir.display());
+    /// assert!(Program::new(&read)?.eval(&env)?);
+    /// // Outside the directory: refused (E303), which denies.
+    /// let outside = Program::new(r#"file("/etc/hostname") == """#)?;
+    /// assert_eq!(outside.eval(&env).unwrap_err().code(), "E303");
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// `dir` does not exist, is not a directory or cannot be opened.
     pub fn under(dir: impl AsRef<Path>) -> io::Result<FileAccess> {

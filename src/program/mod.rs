@@ -22,7 +22,21 @@ pub use slots::{Layout, LayoutMismatch, Slots};
 /// function (1 MiB); `file()`'s result has Apache's own 10 MiB bound.
 pub const DEFAULT_VALUE_LIMIT: usize = 1 << 20;
 
-/// Options for building a [`Program`].
+/// Options for building a [`Program`]: dialect, limits.
+///
+/// ```
+/// use sslrequire::{Dialect, ProgramBuilder, RegexLimits, VarMap};
+///
+/// let mut limits = RegexLimits::DEFAULT;
+/// limits.strict = true; // a PCRE2 limit hit denies instead of "no match"
+/// let program = ProgramBuilder::new()
+///     .dialect(Dialect::V22)
+///     .value_limit(64 << 10)
+///     .regex_limits(limits)
+///     .build(r#"%{SSL_CLIENT_S_DN_CN} eq "alice""#)?;
+/// assert!(!program.eval(&VarMap::new())?);
+/// # Ok::<(), sslrequire::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct ProgramBuilder {
     parser: syntax::ParserBuilder,
@@ -192,7 +206,21 @@ impl Program {
     }
 
     /// Matches the names of the variables a caller supplies (resolved as in
-    /// [`VarMap::set`](crate::VarMap::set)) to this program's slots.
+    /// [`VarMap::set`](crate::VarMap::set)) to this program's slots: once,
+    /// at start-up; then per request [`Layout::bind`] the borrowed values
+    /// and [`Slots::eval_with`] (no allocation, no hashing).
+    ///
+    /// ```
+    /// use sslrequire::{Machine, Program};
+    ///
+    /// let program = Program::new(r#"%{SSL_CLIENT_VERIFY} eq "SUCCESS" and %{REMOTE_ADDR} == "10.0.0.1""#)?;
+    /// let layout = program.layout(&["REMOTE_ADDR", "SSL_CLIENT_VERIFY"])?;
+    /// let mut machine = Machine::new();
+    /// // Per request:
+    /// let values = layout.bind(&program, &[b"10.0.0.1", b"SUCCESS"])?;
+    /// assert!(values.eval_with(&mut machine)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// A name Apache does not provide.

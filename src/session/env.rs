@@ -85,6 +85,25 @@ impl<'s> SessionEnv<'s> {
     /// Layers one request's variables (`REMOTE_ADDR`, headers, the URI …)
     /// over the session's: they are read first, and the session is not
     /// copied.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sslrequire::session::{EnvOptions, Session, SessionEnv};
+    /// use sslrequire::{Program, VarMap};
+    ///
+    /// // Per connection (here by hand; from rustls: `session_from_rustls`).
+    /// let conn = Arc::new(Session {
+    ///     protocol: Some("TLSv1.3".into()),
+    ///     ..Session::default()
+    /// });
+    /// let program = Program::new(r#"%{SSL_PROTOCOL} == "TLSv1.3" and %{REMOTE_ADDR} == "10.0.0.1""#)?;
+    /// // Per request:
+    /// let mut request = VarMap::new();
+    /// request.set("REMOTE_ADDR", "10.0.0.1")?;
+    /// let env = SessionEnv::new(&conn, EnvOptions::default()).with_request(&request);
+    /// assert!(program.eval(&env)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_request(mut self, request: &'s dyn Env) -> SessionEnv<'s> {
         self.request = Some(request);
         self
