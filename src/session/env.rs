@@ -10,13 +10,15 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 use elsa::FrozenMap;
 
-use super::Session;
+use super::{Format, Session};
 use crate::dialect::Dialect;
 use crate::env::cert::Cert;
+#[cfg(test)]
+use crate::env::time_values;
 use crate::env::var::*;
 use crate::env::verify::{Outcome, Verifier};
+use crate::env::Env;
 use crate::env::{resolve, Resolved};
-use crate::env::{time_values, Env};
 
 /// How a [`SessionEnv`] renders what the session does not fix.
 #[derive(Clone, Debug, Default)]
@@ -54,6 +56,7 @@ pub struct SessionEnv<'s> {
     now: DateTime<FixedOffset>,
     memo: FrozenMap<Var, Box<[u8]>>,
     verified: OnceCell<Option<Outcome>>,
+    times: OnceCell<TimeText>,
 }
 
 impl fmt::Debug for SessionEnv<'_> {
@@ -79,6 +82,7 @@ impl<'s> SessionEnv<'s> {
             now,
             memo: FrozenMap::new(),
             verified: OnceCell::new(),
+            times: OnceCell::new(),
         }
     }
 
@@ -151,6 +155,39 @@ impl<'s> SessionEnv<'s> {
         chain.first().and_then(|c| c.get().ok())
     }
 
+    fn format(&self) -> Format {
+        Format {
+            legacy: self.legacy(),
+            v22: self.opts.dialect == Dialect::V22,
+        }
+    }
+
+    /// A certificate field as mod_ssl prints it (`V_REMAIN` aside).
+    fn print(&self, cert: &Cert, field: CertVar) -> Option<Vec<u8>> {
+        Some(match field {
+            CertVar::MVersion => cert.m_version().into_bytes(),
+            CertVar::MSerial => cert.m_serial().into_bytes(),
+            CertVar::VStart => cert.v_start().into_bytes(),
+            CertVar::VEnd => cert.v_end().into_bytes(),
+            CertVar::VRemain => cert.v_remain(self.now.timestamp()).into_bytes(),
+            CertVar::Dn(n) => cert.dn_bytes(n, self.legacy()),
+            CertVar::DnAttr {
+                name,
+                attr,
+                index,
+                raw,
+            } => {
+                // 2.2 exports the raw ASN.1 bytes (no UTF-8 conversion).
+                let raw = raw || self.opts.dialect == Dialect::V22;
+                cert.dn_component(name, attr, index as usize, raw)?
+            }
+            CertVar::San { kind, index } => cert.san_bytes(kind, usize::from(index))?,
+            CertVar::ASig => cert.a_sig().into_bytes(),
+            CertVar::AKey => cert.a_key().into_bytes(),
+            CertVar::Cert => cert.pem().into_bytes(),
+        })
+    }
+
     /// Computes a variable (None: unset).
     fn compute(&self, var: &Var) -> Option<Cow<'s, [u8]>> {
         let s: &'s Session = self.session;
@@ -161,13 +198,6 @@ impl<'s> SessionEnv<'s> {
         let owned = |v: String| Cow::Owned(v.into_bytes());
         match var {
             Var::Core(c) => {
-                if let Some(t) = c.as_time() {
-                    let values = time_values(&self.now);
-                    return values
-                        .into_iter()
-                        .find(|(k, _)| *k == t)
-                        .map(|(_, v)| owned(v));
-                }
                 if c.name() == "HTTPS" {
                     return word("on");
                 }
@@ -212,34 +242,30 @@ impl<'s> SessionEnv<'s> {
                     self.cert(Side::Client).map(|c| owned(c.rfc4523_cea()))
                 }
             },
+            // V_REMAIN depends on the clock; every other field of a
+            // certificate is printed once per connection.
+            Var::Cert(side, cv) if *cv != CertVar::VRemain => {
+                let chain = match side {
+                    Side::Client => &s.client_chain,
+                    Side::Server => &s.server_chain,
+                };
+                let lazy = chain.first()?;
+                let cert = lazy.get().ok()?;
+                let format = self.format();
+                lazy.printed(*cv, format, || self.print(cert, *cv))
+                    .map(Cow::Borrowed)
+            }
             Var::Cert(side, cv) => {
                 let cert = self.cert(*side)?;
-                Some(Cow::Owned(match *cv {
-                    CertVar::MVersion => cert.m_version().into_bytes(),
-                    CertVar::MSerial => cert.m_serial().into_bytes(),
-                    CertVar::VStart => cert.v_start().into_bytes(),
-                    CertVar::VEnd => cert.v_end().into_bytes(),
-                    CertVar::VRemain => cert.v_remain(self.now.timestamp()).into_bytes(),
-                    CertVar::Dn(n) => cert.dn_bytes(n, self.legacy()),
-                    CertVar::DnAttr {
-                        name,
-                        attr,
-                        index,
-                        raw,
-                    } => {
-                        // 2.2 exports the raw ASN.1 bytes (no UTF-8 conversion).
-                        let raw = raw || self.opts.dialect == Dialect::V22;
-                        cert.dn_component(name, attr, index as usize, raw)?
-                    }
-                    CertVar::San { kind, index } => cert.san_bytes(kind, usize::from(index))?,
-                    CertVar::ASig => cert.a_sig().into_bytes(),
-                    CertVar::AKey => cert.a_key().into_bytes(),
-                    CertVar::Cert => cert.pem().into_bytes(),
-                }))
+                self.print(cert, *cv).map(Cow::Owned)
             }
             Var::ClientCertChain(n) => {
-                let c = s.client_chain.get(*n as usize + 1)?.get().ok()?;
-                Some(Cow::Owned(c.pem().into_bytes()))
+                let lazy = s.client_chain.get(*n as usize + 1)?;
+                let cert = lazy.get().ok()?;
+                lazy.printed(CertVar::Cert, self.format(), || {
+                    Some(cert.pem().into_bytes())
+                })
+                .map(Cow::Borrowed)
             }
             Var::Lookup(..) => None,
         }
@@ -318,6 +344,47 @@ impl<'s> SessionEnv<'s> {
     }
 }
 
+/// The `TIME_*` values of one request, formatted on first read into one
+/// fixed buffer: `env::time_values`' strings, without allocating.
+struct TimeText {
+    buf: [u8; 48],
+    /// Where each [`TimeVar`] ends in `buf` (each starts where the last ends).
+    ends: [u8; 8],
+}
+
+impl TimeText {
+    fn new(t: &DateTime<FixedOffset>) -> TimeText {
+        use chrono::{Datelike, Timelike};
+        use std::io::Write as _;
+        let (y, mo, d) = (t.year(), t.month(), t.day());
+        // chrono counts a leap second as second 59 + nanoseconds ≥ 1e9.
+        let sec = t.second() + u32::from(t.nanosecond() >= 1_000_000_000);
+        let (h, mi) = (t.hour(), t.minute());
+        let wday = t.weekday().num_days_from_sunday();
+        let mut buf = [0u8; 48];
+        let mut ends = [0u8; 8];
+        let mut w = std::io::Cursor::new(&mut buf[..]);
+        // In `TimeVar` order; the buffer holds the longest years chrono has.
+        let _ = write!(w, "{y:04}");
+        ends[0] = w.position() as u8;
+        for (i, v) in [mo, d, h, mi, sec].into_iter().enumerate() {
+            let _ = write!(w, "{v:02}");
+            ends[i + 1] = w.position() as u8;
+        }
+        let _ = write!(w, "{wday}");
+        ends[6] = w.position() as u8;
+        let _ = write!(w, "{y:04}{mo:02}{d:02}{h:02}{mi:02}{sec:02}");
+        ends[7] = w.position() as u8;
+        TimeText { buf, ends }
+    }
+
+    fn get(&self, which: TimeVar) -> &[u8] {
+        let i = which as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.buf[usize::from(start)..usize::from(self.ends[i])]
+    }
+}
+
 impl Env for SessionEnv<'_> {
     fn var(&self, var: &Var) -> Option<&[u8]> {
         if let Some(v) = self.request.and_then(|r| r.var(var)) {
@@ -325,6 +392,11 @@ impl Env for SessionEnv<'_> {
         }
         if let Some(v) = self.session.vars.var(var) {
             return Some(v);
+        }
+        if let Var::Core(c) = var {
+            if let Some(t) = c.as_time() {
+                return Some(self.times.get_or_init(|| TimeText::new(&self.now)).get(t));
+            }
         }
         if let Some(v) = self.memo.get(var) {
             return Some(v);
@@ -373,5 +445,25 @@ impl Env for SessionEnv<'_> {
 
     fn files(&self) -> &dyn crate::env::Files {
         &self.opts.files
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_text_is_time_values() {
+        for t in [
+            "2026-03-01T03:04:05+01:00",
+            "1999-12-31T23:59:59-08:00",
+            "2026-11-26T00:00:00+00:00",
+        ] {
+            let t = DateTime::parse_from_rfc3339(t).unwrap();
+            let text = TimeText::new(&t);
+            for (var, value) in time_values(&t) {
+                assert_eq!(text.get(var), value.as_bytes(), "{t} {var:?}");
+            }
+        }
     }
 }

@@ -83,6 +83,17 @@ struct Record {
 pub struct LazyCert {
     der: Vec<u8>,
     parsed: OnceLock<Result<Cert, CertError>>,
+    /// Its variables as printed, by field and format: made once per
+    /// connection, then read by every request without allocating.
+    printed: elsa::sync::FrozenMap<(CertVar, Format), Box<[u8]>>,
+}
+
+/// What a printed certificate field depends on besides the certificate:
+/// `SSLOptions +LegacyDNStringFormat` and the dialect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Format {
+    pub legacy: bool,
+    pub v22: bool,
 }
 
 impl LazyCert {
@@ -91,12 +102,28 @@ impl LazyCert {
         LazyCert {
             der,
             parsed: OnceLock::new(),
+            printed: elsa::sync::FrozenMap::new(),
         }
     }
 
     /// The DER bytes.
     pub fn der(&self) -> &[u8] {
         &self.der
+    }
+
+    /// `field` of this certificate as printed in `format`: from the
+    /// connection's cache, or made by `print` and kept there.
+    pub(crate) fn printed(
+        &self,
+        field: CertVar,
+        format: Format,
+        print: impl FnOnce() -> Option<Vec<u8>>,
+    ) -> Option<&[u8]> {
+        if let Some(v) = self.printed.get(&(field, format)) {
+            return Some(v);
+        }
+        let v = print()?;
+        Some(self.printed.insert((field, format), v.into_boxed_slice()))
     }
 
     /// Whether the certificate has been parsed yet.
