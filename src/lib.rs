@@ -95,7 +95,8 @@ pub use reparse::Reparser;
 pub use syntax::{parse, Expr, Parser, ParserBuilder};
 pub use vm::{Machine, Step, Traced};
 
-/// The README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The README's Rust examples, compiled and run as doctests (one uses the
+/// rustls adapter).
+#[cfg(all(doctest, feature = "rustls"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
