@@ -32,6 +32,26 @@ pub struct Apache {
     pub version: String,
 }
 
+/// [`find`] for a test labelled `label`: `None` (the test is skipped, with
+/// a loud line on stderr) when no usable Apache is found locally; under CI
+/// (`CI` set and not `false`/`0`) that is a failure instead.
+pub fn find_or_skip(label: &str) -> Option<Apache> {
+    let why = match find() {
+        Ok(a) => return Some(a),
+        Err(why) => why,
+    };
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    if ci {
+        panic!("{label}: a real Apache httpd 2.4 with mod_ssl is required under CI: {why}");
+    }
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "{label}: SKIPPED, no usable Apache httpd: {why}. Install apache2 (Debian) or set {BIN_VAR}=/path/to/httpd."
+    );
+    None
+}
+
 /// Finds httpd and its modules; `Err` says why it cannot be used.
 pub fn find() -> Result<Apache, String> {
     let bin = match std::env::var_os(BIN_VAR) {
