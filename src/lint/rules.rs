@@ -11,6 +11,19 @@ use crate::program::ProgramBuilder;
 use crate::syntax::ast::{CmpOp, Expr, ExprKind, List, StrPart, VarRef, Word, WordKind};
 
 impl Cx<'_> {
+    /// L104 when `e` (over `lhs`, and constant `rest` when `rest_constant`)
+    /// is a constant test; otherwise the known-domain lints on `lhs`.
+    pub(super) fn same_for_every_request(&mut self, e: &Expr, lhs: &Word, rest_constant: bool) {
+        if constant(lhs).is_some() && rest_constant {
+            if let Some(b) = self.constant_test(e) {
+                let message = format!("`{}` is always {b}", self.text(e.span));
+                self.push("L104", e.span, message, None);
+            }
+        } else {
+            self.domain_test(e, lhs, None);
+        }
+    }
+
     pub(super) fn push(
         &mut self,
         code: &'static str,
@@ -133,18 +146,8 @@ impl Cx<'_> {
                                 );
                             }
                         }
-                        if constant(lhs).is_some() && words.iter().all(|w| constant(w).is_some()) {
-                            if let Some(b) = self.constant_test(e) {
-                                self.push(
-                                    "L104",
-                                    e.span,
-                                    format!("`{}` is always {b}", self.text(e.span)),
-                                    None,
-                                );
-                            }
-                        } else {
-                            self.domain_test(e, lhs, None);
-                        }
+                        let constant_list = words.iter().all(|w| constant(w).is_some());
+                        self.same_for_every_request(e, lhs, constant_list);
                     }
                     List::Func { name, arg } => {
                         self.words(&[arg]);
@@ -198,18 +201,7 @@ impl Cx<'_> {
                         None,
                     );
                 }
-                if constant(lhs).is_some() {
-                    if let Some(b) = self.constant_test(e) {
-                        self.push(
-                            "L104",
-                            e.span,
-                            format!("`{}` is always {b}", self.text(e.span)),
-                            None,
-                        );
-                    }
-                } else {
-                    self.domain_test(e, lhs, None);
-                }
+                self.same_for_every_request(e, lhs, true);
             }
             ExprKind::Unary { op, arg } => {
                 self.words(&[arg]);
