@@ -5,7 +5,8 @@
 //! the files `file()` reads. [`VarMap`] is a plain map for tests, the CLI's
 //! `--var` and callers that already hold their values as strings.
 
-pub mod cert;
+/// Certificates → the strings mod_ssl exports (lives in `crate::x509`).
+pub use crate::x509::cert;
 mod files;
 mod resolve;
 pub(crate) mod var;

@@ -11,6 +11,7 @@
 use std::fmt;
 
 use crate::dialect::Dialect;
+pub use crate::x509::select::{DnAttr, NameKind, SanKind};
 
 /// Which certificate a certificate variable reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -19,50 +20,6 @@ pub enum Side {
     Client,
     /// The certificate this server presented: `SSL_SERVER_*`.
     Server,
-}
-
-/// Subject or issuer name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum NameKind {
-    /// `S_DN`.
-    Subject,
-    /// `I_DN`.
-    Issuer,
-}
-
-/// The DN attribute types mod_ssl exposes as `…_DN_<c>`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DnAttr {
-    /// `C` countryName.
-    C,
-    /// `ST` (alias `SP`) stateOrProvinceName.
-    ST,
-    /// `L` localityName.
-    L,
-    /// `O` organizationName.
-    O,
-    /// `OU` organizationalUnitName.
-    OU,
-    /// `CN` commonName.
-    CN,
-    /// `T` title.
-    T,
-    /// `I` initials.
-    I,
-    /// `G` givenName.
-    G,
-    /// `S` surname.
-    S,
-    /// `D` description.
-    D,
-    /// `UID` userId.
-    UID,
-    /// `Email` pkcs9 emailAddress.
-    Email,
-    /// `SerialNumber` serialNumber (2.5.4.5), which Apache 2.4.71 exports.
-    SerialNumber,
 }
 
 /// mod_ssl's `ssl_var_lookup_ssl_cert_dn_rec`, compared case-sensitively.
@@ -83,21 +40,6 @@ pub(super) const DN_ATTRS: &[(&str, DnAttr)] = &[
     ("Email", DnAttr::Email),
     ("SerialNumber", DnAttr::SerialNumber),
 ];
-
-/// subjectAltName entry types (`SAN_Email_n`, `SAN_DNS_n`,
-/// `SAN_OTHER_msUPN_n`, `SAN_OTHER_dnsSRV_n`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SanKind {
-    /// rfc822Name.
-    Email,
-    /// dNSName.
-    Dns,
-    /// otherName Microsoft UPN (UTF8String).
-    MsUpn,
-    /// otherName SRVName (IA5String).
-    DnsSrv,
-}
 
 /// A certificate field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

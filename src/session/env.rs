@@ -12,13 +12,13 @@ use elsa::FrozenMap;
 
 use super::{Format, Session};
 use crate::dialect::Dialect;
-use crate::env::cert::Cert;
 #[cfg(test)]
 use crate::env::time_values;
 use crate::env::var::*;
 use crate::env::verify::{Outcome, Verifier};
 use crate::env::Env;
 use crate::env::{resolve, Resolved};
+use crate::x509::cert::Cert;
 
 /// How a [`SessionEnv`] renders what the session does not fix.
 #[derive(Clone, Debug, Default)]

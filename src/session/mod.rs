@@ -26,9 +26,9 @@ use std::sync::OnceLock;
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 
-use crate::env::cert::{Cert, CertError};
 use crate::env::var::*;
 use crate::env::VarMap;
+use crate::x509::cert::{Cert, CertError};
 
 /// A field of a captured session that could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
