@@ -43,7 +43,7 @@
 //!   policyMappings, privateKeyUsagePeriod, CT SCT lists, …) only 2.4's string
 //!   fallback is tried.
 
-use super::der::{read_validity, RawTbs};
+use super::der::RawTbs;
 use super::ext::{dump_extn_value, x509v3_ext_print, ExtPrint};
 use super::general_name::{
     parse_general_names_value, san_kind_matches, san_value, GenName, OID_SAN,
@@ -56,7 +56,7 @@ use super::oid::{check_oid, obj_long_name_or_unknown, obj_txt2obj, oid_key};
 use super::pem::{pem_blocks, pem_encode};
 pub use super::select::{DnAttr, NameKind, SanKind};
 use super::string::{asn1_string_print_ex, ESC_CTRL, UTF8_CONVERT};
-use super::time::{asn1_time_print, asn1_time_to_tm, modssl_remain_days, AsnTime};
+use super::time::{asn1_time_print, asn1_time_to_tm, modssl_remain_days, read_validity, AsnTime};
 use x509_parser::nom::Parser as _;
 
 /// Why a certificate (or a PEM file of certificates) could not be loaded.
@@ -249,8 +249,8 @@ impl Cert {
             });
         }
 
-        let not_after_unix = match asn1_time_to_tm(&not_after) {
-            Some(tm) => tm.unix(),
+        let not_after_unix = match asn1_time_to_tm(&not_after).and_then(|tm| tm.unix()) {
+            Some(t) => t,
             None => tbs.validity.not_after.timestamp(),
         };
 

@@ -3,8 +3,6 @@
 //! accepted, as OpenSSL accepts them). Shared by the printers and the
 //! chain verifier.
 
-use super::time::AsnTime;
-
 pub(super) const CLASS_UNIVERSAL: u8 = 0;
 pub(super) const CLASS_CONTEXT: u8 = 2;
 
@@ -29,6 +27,8 @@ pub(super) struct Tlv<'a> {
     pub(super) constructed: bool,
     pub(super) tag: u32,
     pub(super) content: &'a [u8],
+    /// The whole TLV: identifier, length and content.
+    pub(super) raw: &'a [u8],
 }
 
 impl Tlv<'_> {
@@ -40,6 +40,10 @@ impl Tlv<'_> {
     }
     pub(super) fn is_context(&self, tag: u32) -> bool {
         self.class == CLASS_CONTEXT && self.tag == tag
+    }
+    /// The single identifier octet, for a tag number below 31.
+    pub(super) fn identifier(&self) -> Option<u8> {
+        (self.tag < 0x1f).then(|| self.raw[0])
     }
 }
 
@@ -99,9 +103,19 @@ pub(super) fn read_tlv(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), String> {
             constructed,
             tag,
             content,
+            raw: &input[..end],
         },
         rest,
     ))
+}
+
+/// [`read_tlv`] for readers that, as the verifier's model of OpenSSL's
+/// templates, know low tag numbers only: a high tag number (≥ 31) is no
+/// TLV at all, and neither is anything `read_tlv` refuses.
+pub(super) fn read_low_tlv(input: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
+    let (t, rest) = read_tlv(input).ok()?;
+    t.identifier()?;
+    Some((t, rest))
 }
 
 /// All TLVs of a constructed content, in order.
@@ -150,63 +164,49 @@ pub(super) fn der_header(class: u8, constructed: bool, tag: u32, len: usize) -> 
     h
 }
 
-/// The TBSCertificate fields re-read from its raw DER.
+/// A Certificate's TBSCertificate and outer signatureAlgorithm.
+pub(super) fn split_certificate(der: &[u8]) -> Result<(Tlv<'_>, Tlv<'_>), String> {
+    let (cert, _) = read_tlv(der)?;
+    let (tbs, rest) = read_tlv(cert.content)?;
+    let (sig_alg, _) = read_tlv(rest)?;
+    Ok((tbs, sig_alg))
+}
+
+/// The TBSCertificate fields re-read from its raw DER, in order up to the
+/// subject (x509-parser has validated the structure; these are the bytes
+/// OpenSSL prints or compares).
 pub(super) struct RawTbs<'a> {
+    /// The inner signature AlgorithmIdentifier.
+    pub(super) signature: Tlv<'a>,
     pub(super) issuer: Tlv<'a>,
     pub(super) validity: Tlv<'a>,
     pub(super) subject: Tlv<'a>,
 }
 
 impl<'a> RawTbs<'a> {
+    /// Reads the TBSCertificate whose whole TLV is `tbs_raw`.
     pub(super) fn read(tbs_raw: &'a [u8]) -> Result<RawTbs<'a>, String> {
         let (tbs, _) = read_tlv(tbs_raw)?;
-        let items = read_all(tbs.content)?;
-        // [0] version (optional), serial, signature, issuer, validity, subject
-        let base = usize::from(items.first().is_some_and(|t| t.is_context(0)));
-        let field = |i: usize, what: &str| -> Result<Tlv<'a>, String> {
-            items
-                .get(base + i)
-                .copied()
-                .ok_or_else(|| format!("missing {what}"))
+        let mut rest = tbs.content;
+        let mut next = |what: &str| -> Result<Tlv<'a>, String> {
+            if rest.is_empty() {
+                return Err(format!("missing {what}"));
+            }
+            let (t, r) = read_tlv(rest).map_err(|e| format!("{what}: {e}"))?;
+            rest = r;
+            Ok(t)
         };
+        // [0] version (optional), serial, signature, issuer, validity, subject
+        let mut first = next("serialNumber")?;
+        if first.is_context(0) {
+            first = next("serialNumber")?;
+        }
+        let _serial = first;
         Ok(RawTbs {
-            issuer: field(2, "issuer")?,
-            validity: field(3, "validity")?,
-            subject: field(4, "subject")?,
+            signature: next("signature")?,
+            issuer: next("issuer")?,
+            validity: next("validity")?,
+            subject: next("subject")?,
         })
     }
-}
-
-/// Reads the two times of the Validity SEQUENCE.
-pub(super) fn read_validity(validity: &Tlv<'_>) -> Result<(AsnTime, AsnTime), String> {
-    if !validity.is(CLASS_UNIVERSAL, true, TAG_SEQUENCE) {
-        return Err("validity is not a SEQUENCE".into());
-    }
-    let times = read_all(validity.content)?;
-    if times.len() != 2 {
-        return Err("validity does not hold two times".into());
-    }
-    let mut out = Vec::new();
-    for t in &times {
-        if t.class != CLASS_UNIVERSAL || t.constructed {
-            return Err("time is not a primitive universal type".into());
-        }
-        let generalized = match t.tag {
-            TAG_UTCTIME => false,
-            TAG_GENERALIZEDTIME => true,
-            _ => {
-                return Err(format!(
-                    "time has tag {} (not UTCTime/GeneralizedTime)",
-                    t.tag
-                ))
-            }
-        };
-        out.push(AsnTime {
-            generalized,
-            data: t.content.to_vec(),
-        });
-    }
-    let na = out.pop().ok_or("missing notAfter")?;
-    let nb = out.pop().ok_or("missing notBefore")?;
-    Ok((nb, na))
 }

@@ -163,26 +163,52 @@ pub(super) fn expect_seq<'a>(t: &Tlv<'a>) -> Result<Vec<Tlv<'a>>, ()> {
     read_all(t.content).map_err(|_| ())
 }
 
+/// The items of a SEQUENCE, read in order.
+type Items<'i, 'a> = std::iter::Peekable<std::slice::Iter<'i, Tlv<'a>>>;
+
+/// An optional field of a SEQUENCE: the next item, read by `read`, when
+/// `is` holds for it; `None` (and nothing consumed) when the next item is
+/// another field or there is none.
+fn optional<'a, T>(
+    it: &mut Items<'_, 'a>,
+    is: impl Fn(&Tlv<'a>) -> bool,
+    read: impl FnOnce(&Tlv<'a>) -> Result<T, ()>,
+) -> Result<Option<T>, ()> {
+    match it.peek() {
+        Some(t) if is(t) => {
+            let value = read(t)?;
+            it.next();
+            Ok(Some(value))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A `[n] IMPLICIT GeneralNames` field's value.
+fn implicit_general_names(t: &Tlv<'_>) -> Result<Vec<GenName>, ()> {
+    if !t.constructed {
+        return Err(());
+    }
+    parse_general_names(t.content).map_err(|_| ())
+}
+
 pub(super) fn print_basic_constraints(v: &[u8]) -> Result<Vec<u8>, ()> {
     let items = expect_seq(&ext_first_tlv(v)?)?;
     let mut it = items.iter().peekable();
-    let mut ca = false;
-    if let Some(t) = it.peek() {
-        if t.is_universal(TAG_BOOLEAN) {
-            if t.constructed || t.content.len() != 1 {
-                return Err(());
-            }
-            ca = t.content[0] != 0;
-            it.next();
-        }
-    }
-    let mut pathlen = None;
-    if let Some(t) = it.peek() {
-        if t.is_universal(TAG_INTEGER) {
-            pathlen = Some(parse_integer(t).map_err(|_| ())?);
-            it.next();
-        }
-    }
+    let ca = optional(
+        &mut it,
+        |t| t.is_universal(TAG_BOOLEAN),
+        |t| match t.content {
+            [b] if !t.constructed => Ok(*b != 0),
+            _ => Err(()),
+        },
+    )?
+    .unwrap_or(false);
+    let pathlen = optional(
+        &mut it,
+        |t| t.is_universal(TAG_INTEGER),
+        |t| parse_integer(t).map_err(|_| ()),
+    )?;
     if it.next().is_some() {
         return Err(());
     }
@@ -252,30 +278,17 @@ pub(super) fn print_octet_string_hex(v: &[u8]) -> Result<Vec<u8>, ()> {
 pub(super) fn print_authority_key_id(v: &[u8]) -> Result<Vec<u8>, ()> {
     let items = expect_seq(&ext_first_tlv(v)?)?;
     let mut it = items.iter().peekable();
-    let mut keyid = None;
-    let mut issuer = None;
-    let mut serial = None;
-    if let Some(t) = it.peek() {
-        if t.is_context(0) {
-            keyid = Some(implicit_string(t).map_err(|_| ())?);
-            it.next();
-        }
-    }
-    if let Some(t) = it.peek() {
-        if t.is_context(1) {
-            if !t.constructed {
-                return Err(());
-            }
-            issuer = Some(parse_general_names(t.content).map_err(|_| ())?);
-            it.next();
-        }
-    }
-    if let Some(t) = it.peek() {
-        if t.is_context(2) {
-            serial = Some(parse_integer(t).map_err(|_| ())?);
-            it.next();
-        }
-    }
+    let keyid = optional(
+        &mut it,
+        |t| t.is_context(0),
+        |t| implicit_string(t).map_err(|_| ()),
+    )?;
+    let issuer = optional(&mut it, |t| t.is_context(1), implicit_general_names)?;
+    let serial = optional(
+        &mut it,
+        |t| t.is_context(2),
+        |t| parse_integer(t).map_err(|_| ()),
+    )?;
     if it.next().is_some() {
         return Err(());
     }
@@ -404,42 +417,33 @@ pub(super) fn print_crl_distribution_points(v: &[u8]) -> Result<Vec<u8>, ()> {
     for (i, point) in points.iter().enumerate() {
         let parts = expect_seq(point)?;
         let mut it = parts.iter().peekable();
-        let mut dpname: Option<Result<Vec<GenName>, Name>> = None;
-        let mut reasons = None;
-        let mut crl_issuer = None;
-        if let Some(t) = it.peek() {
-            if t.is(CLASS_CONTEXT, true, 0) {
+        // DistributionPointName: fullName [0] GeneralNames, or
+        // nameRelativeToCRLIssuer [1] RelativeDistinguishedName.
+        let dpname: Option<Result<Vec<GenName>, Name>> = optional(
+            &mut it,
+            |t| t.is(CLASS_CONTEXT, true, 0),
+            |t| {
                 let (inner, rest) = read_tlv(t.content).map_err(|_| ())?;
                 if !rest.is_empty() {
                     return Err(());
                 }
                 if inner.is(CLASS_CONTEXT, true, 0) {
-                    dpname = Some(Ok(parse_general_names(inner.content).map_err(|_| ())?));
+                    Ok(Ok(parse_general_names(inner.content).map_err(|_| ())?))
                 } else if inner.is(CLASS_CONTEXT, true, 1) {
                     let mut entries = Vec::new();
                     Name::push_set(&mut entries, inner.content, 0).map_err(|_| ())?;
-                    dpname = Some(Err(Name { entries }));
+                    Ok(Err(Name { entries }))
                 } else {
-                    return Err(());
+                    Err(())
                 }
-                it.next();
-            }
-        }
-        if let Some(t) = it.peek() {
-            if t.is_context(1) {
-                reasons = Some(parse_bit_string(t).map_err(|_| ())?);
-                it.next();
-            }
-        }
-        if let Some(t) = it.peek() {
-            if t.is_context(2) {
-                if !t.constructed {
-                    return Err(());
-                }
-                crl_issuer = Some(parse_general_names(t.content).map_err(|_| ())?);
-                it.next();
-            }
-        }
+            },
+        )?;
+        let reasons = optional(
+            &mut it,
+            |t| t.is_context(1),
+            |t| parse_bit_string(t).map_err(|_| ()),
+        )?;
+        let crl_issuer = optional(&mut it, |t| t.is_context(2), implicit_general_names)?;
         if it.next().is_some() {
             return Err(());
         }

@@ -3,93 +3,9 @@
 //! Hand-written because the exact bytes (line breaks every 35 octets, the
 //! 128-bit switch to hex) are OpenSSL's; the arithmetic is `num-bigint`'s.
 
+use num_bigint::BigUint;
+
 use super::der::Tlv;
-
-/// Little-endian base 2^32 natural number.
-#[derive(Debug, Clone, Default)]
-pub(super) struct BigNat(Vec<u32>);
-
-impl BigNat {
-    pub(super) fn from_be_bytes(b: &[u8]) -> BigNat {
-        let mut n = BigNat::default();
-        for &byte in b {
-            n.mul_add(256, u32::from(byte));
-        }
-        n
-    }
-    pub(super) fn is_zero(&self) -> bool {
-        self.0.iter().all(|&l| l == 0)
-    }
-    pub(super) fn mul_add(&mut self, m: u32, a: u32) {
-        let mut carry = u64::from(a);
-        for limb in &mut self.0 {
-            let v = u64::from(*limb) * u64::from(m) + carry;
-            *limb = v as u32;
-            carry = v >> 32;
-        }
-        if carry != 0 {
-            self.0.push(carry as u32);
-        }
-    }
-    /// Divide in place, returning the remainder.
-    pub(super) fn div_rem(&mut self, d: u32) -> u32 {
-        let mut rem = 0u64;
-        for limb in self.0.iter_mut().rev() {
-            let cur = (rem << 32) | u64::from(*limb);
-            *limb = (cur / u64::from(d)) as u32;
-            rem = cur % u64::from(d);
-        }
-        while self.0.last() == Some(&0) {
-            self.0.pop();
-        }
-        rem as u32
-    }
-    /// Compare with a small value: true if self < v.
-    pub(super) fn lt_small(&self, v: u32) -> bool {
-        let mut limbs = self.0.iter().rev().skip_while(|&&l| l == 0);
-        match (limbs.next(), limbs.next()) {
-            (None, _) => v > 0,
-            (Some(&l), None) => l < v,
-            _ => false,
-        }
-    }
-    pub(super) fn to_decimal(&self) -> String {
-        if self.is_zero() {
-            return "0".into();
-        }
-        let mut n = self.clone();
-        let mut chunks = Vec::new();
-        while !n.is_zero() {
-            chunks.push(n.div_rem(1_000_000_000));
-        }
-        let mut s = String::new();
-        for (i, c) in chunks.iter().rev().enumerate() {
-            if i == 0 {
-                s.push_str(&c.to_string());
-            } else {
-                s.push_str(&format!("{c:09}"));
-            }
-        }
-        s
-    }
-    /// Base-128 digits, most significant first (at least one digit).
-    pub(super) fn to_base128(&self) -> Vec<u8> {
-        let mut n = self.clone();
-        let mut d = Vec::new();
-        loop {
-            d.push(n.div_rem(128) as u8);
-            if n.is_zero() {
-                break;
-            }
-        }
-        d.reverse();
-        d
-    }
-}
-
-// ======================================================================
-// INTEGER (serial)
-// ======================================================================
 
 /// OpenSSL's ASN1_INTEGER after `c2i`: sign + magnitude bytes.
 #[derive(Debug, Clone)]
@@ -154,9 +70,9 @@ impl AsnInt {
 
     /// `BN_bn2dec(ASN1_INTEGER_to_BN(a))`.
     pub(super) fn to_decimal(&self) -> String {
-        let n = BigNat::from_be_bytes(&self.mag);
-        let d = n.to_decimal();
-        if self.neg && !n.is_zero() {
+        let n = BigUint::from_bytes_be(&self.mag);
+        let d = n.to_string();
+        if self.neg && n != BigUint::ZERO {
             format!("-{d}")
         } else {
             d
@@ -220,4 +136,14 @@ pub(super) fn parse_integer(t: &Tlv<'_>) -> Result<AsnInt, String> {
         return Err("constructed INTEGER".into());
     }
     AsnInt::from_content(t.content)
+}
+
+/// An INTEGER's content without redundant sign bytes (for
+/// `ASN1_INTEGER_cmp`-style equality).
+pub(super) fn normalize_int(raw: &[u8]) -> Vec<u8> {
+    let mut s = raw;
+    while s.len() > 1 && ((s[0] == 0 && s[1] & 0x80 == 0) || (s[0] == 0xff && s[1] & 0x80 != 0)) {
+        s = &s[1..];
+    }
+    s.to_vec()
 }

@@ -1,7 +1,7 @@
 //! X.509 names: the entries of a Name, `X509_NAME_print_ex` in the flag
 //! sets mod_ssl uses, and `X509_NAME_oneline`.
 
-use super::der::{read_all, read_tlv, Tlv, CLASS_UNIVERSAL, TAG_SEQUENCE, TAG_SET};
+use super::der::{read_all, read_low_tlv, read_tlv, Tlv, CLASS_UNIVERSAL, TAG_SEQUENCE, TAG_SET};
 use super::objects::OBJECTS;
 use super::oid::{oid_key, oid_to_dotted, parse_oid};
 use super::string::{
@@ -229,4 +229,142 @@ pub(super) fn name_oneline(name: &Name, cap: Option<usize>) -> Option<Vec<u8>> {
         prev_set = Some(e.set);
     }
     Some(out)
+}
+
+// ----------------------------------------------------------------------
+// The canonical form the verifier compares
+
+/// A name as `x509_name_canon` encodes it: one byte string per RDN.
+pub(super) type CanonName = Vec<Vec<u8>>;
+
+/// `X509_NAME` canonical form (x_name.c `x509_name_canon`): per RDN, its
+/// entries with string values converted to UTF-8, trimmed, inner
+/// whitespace collapsed and ASCII lower-cased; entries of an RDN sorted as
+/// a DER SET OF. `None` where OpenSSL's decoder would fail. This is what
+/// the chain verifier compares (`X509_NAME_cmp`) when it looks for issuers.
+pub(super) fn canon_name(raw: &[u8]) -> Option<CanonName> {
+    let (name, _) = read_low_tlv(raw)?;
+    if name.identifier() != Some(0x30) {
+        return None;
+    }
+    let mut rdns = Vec::new();
+    let mut p = name.content;
+    while !p.is_empty() {
+        let (set, rest) = read_low_tlv(p)?;
+        if set.identifier() != Some(0x31) {
+            return None;
+        }
+        p = rest;
+        let mut entries: Vec<Vec<u8>> = Vec::new();
+        let mut q = set.content;
+        while !q.is_empty() {
+            let (seq, rest) = read_low_tlv(q)?;
+            if seq.identifier() != Some(0x30) {
+                return None;
+            }
+            q = rest;
+            let (oid, rest) = read_low_tlv(seq.content)?;
+            if oid.identifier() != Some(0x06) {
+                return None;
+            }
+            let (value, _) = read_low_tlv(rest)?;
+            let (tag, bytes) = canon_value(value.identifier()?, value.content)?;
+            let mut enc = oid.raw.to_vec();
+            enc.push(tag);
+            enc.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+            enc.extend_from_slice(&bytes);
+            entries.push(enc);
+        }
+        entries.sort();
+        rdns.push(entries.concat());
+    }
+    Some(rdns)
+}
+
+/// `asn1_string_canon`
+pub(super) fn canon_value(tag: u8, value: &[u8]) -> Option<(u8, Vec<u8>)> {
+    let utf8: Vec<u8> = match tag {
+        12 => {
+            std::str::from_utf8(value).ok()?;
+            value.to_vec()
+        }
+        19 | 20 | 22 | 26 => value.iter().flat_map(|&b| utf8_put(u32::from(b))).collect(),
+        30 => {
+            if !value.len().is_multiple_of(2) {
+                return None;
+            }
+            value
+                .chunks(2)
+                .flat_map(|c| utf8_put(u32::from(c[0]) << 8 | u32::from(c[1])))
+                .collect()
+        }
+        28 => {
+            if !value.len().is_multiple_of(4) {
+                return None;
+            }
+            let mut out = Vec::new();
+            for c in value.chunks(4) {
+                let cp = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+                if cp >= 0x11_0000 {
+                    return None;
+                }
+                out.extend(utf8_put(cp));
+            }
+            out
+        }
+        _ => return Some((tag, value.to_vec())),
+    };
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let start = utf8
+        .iter()
+        .position(|&b| !is_space(b))
+        .unwrap_or(utf8.len());
+    let end = utf8
+        .iter()
+        .rposition(|&b| !is_space(b))
+        .map_or(start, |i| i + 1);
+    let mut out = Vec::with_capacity(end - start);
+    let mut i = start;
+    while i < end {
+        let b = utf8[i];
+        if !b.is_ascii() {
+            out.push(b);
+            i += 1;
+        } else if is_space(b) {
+            out.push(b' ');
+            while i < end && is_space(utf8[i]) {
+                i += 1;
+            }
+        } else {
+            out.push(b.to_ascii_lowercase());
+            i += 1;
+        }
+    }
+    Some((12, out))
+}
+
+/// UTF-8 bytes of a code point for [`canon_value`], surrogates included.
+/// (Unlike [`super::string::utf8_putc`], which models `UTF8_putc`
+/// refusing them as the printers see it; which of the two OpenSSL 3.0's
+/// `ASN1_STRING_to_UTF8` gives a BMPString surrogate is unchecked.)
+fn utf8_put(cp: u32) -> Vec<u8> {
+    let b = |v: u32| (v & 0xff) as u8;
+    if cp < 0x80 {
+        vec![b(cp)]
+    } else if cp < 0x800 {
+        vec![b(0xc0 | (cp >> 6)), b(0x80 | (cp & 0x3f))]
+    } else if cp < 0x1_0000 {
+        vec![
+            b(0xe0 | (cp >> 12)),
+            b(0x80 | ((cp >> 6) & 0x3f)),
+            b(0x80 | (cp & 0x3f)),
+        ]
+    } else {
+        vec![
+            b(0xf0 | (cp >> 18)),
+            b(0x80 | ((cp >> 12) & 0x3f)),
+            b(0x80 | ((cp >> 6) & 0x3f)),
+            b(0x80 | (cp & 0x3f)),
+        ]
+    }
 }

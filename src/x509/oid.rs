@@ -3,8 +3,9 @@
 //! `OBJ_txt2obj`, `i2t`/`i2a` and `BIO_dump`, over the generated object
 //! table ([`super::objects`]).
 
+use num_bigint::BigUint;
+
 use super::der::{Tlv, CLASS_UNIVERSAL, TAG_OID};
-use super::int::BigNat;
 use super::objects::{ObjRow, OBJECTS};
 
 /// `c2i_ASN1_OBJECT` validity: non-empty, last octet ends a subidentifier, no
@@ -69,7 +70,7 @@ pub(super) fn oid_to_dotted(c: &[u8]) -> String {
             continue;
         }
         let digits: Vec<u8> = arc.iter().map(|d| d & 0x7f).collect();
-        let mut cur = num_bigint::BigUint::from_radix_be(&digits, 128).unwrap_or_default();
+        let mut cur = BigUint::from_radix_be(&digits, 128).unwrap_or_default();
         if first {
             first = false;
             // Over 56 bits: the first arc is 2 (80 + a big number).
@@ -141,7 +142,7 @@ pub(super) fn a2d_oid(s: &str) -> Option<Vec<u8>> {
         if c != b'.' && c != b' ' {
             return None;
         }
-        let mut l = BigNat::default();
+        let mut l = BigUint::ZERO;
         loop {
             if num == 0 {
                 break;
@@ -155,16 +156,16 @@ pub(super) fn a2d_oid(s: &str) -> Option<Vec<u8>> {
             if !c.is_ascii_digit() {
                 return None;
             }
-            l.mul_add(10, u32::from(c - b'0'));
+            l = l * 10u32 + u32::from(c - b'0');
         }
         if arcs == 0 {
-            if first < 2 && !l.lt_small(40) {
+            if first < 2 && l >= BigUint::from(40u32) {
                 return None;
             }
-            l.mul_add(1, first * 40);
+            l += first * 40;
         }
         arcs += 1;
-        let digits = l.to_base128();
+        let digits = l.to_radix_be(128);
         let n = digits.len();
         for (i, d) in digits.iter().enumerate() {
             out.push(if i + 1 < n { d | 0x80 } else { *d });

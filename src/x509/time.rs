@@ -1,7 +1,12 @@
 //! ASN.1 times: `ossl_asn1_time_to_tm`'s parser (non-strict, as for times
 //! read from a certificate), `ASN1_TIME_print` and mod_ssl's
 //! `ssl_var_lookup_ssl_cert_remain` (APR's own day arithmetic, kept because
-//! its rounding is what Apache exports). Calendar arithmetic is chrono's.
+//! its rounding is what Apache exports), and `X509_cmp_time`'s strict
+//! reading for the verifier. Calendar arithmetic is chrono's.
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike};
+
+use super::der::{read_all, Tlv, CLASS_UNIVERSAL, TAG_GENERALIZEDTIME, TAG_SEQUENCE, TAG_UTCTIME};
 
 #[derive(Debug, Clone)]
 pub(super) struct AsnTime {
@@ -21,49 +26,33 @@ pub(super) struct Tm {
 }
 
 impl Tm {
-    pub(super) fn unix(&self) -> i64 {
-        days_from_civil(self.year, self.mon + 1, self.mday) * 86400
-            + self.hour * 3600
-            + self.min * 60
-            + self.sec
+    /// Seconds since the epoch; `None` for a date that does not exist
+    /// (which [`asn1_time_to_tm`] never builds).
+    pub(super) fn unix(&self) -> Option<i64> {
+        let date = NaiveDate::from_ymd_opt(
+            i32::try_from(self.year).ok()?,
+            u32::try_from(self.mon + 1).ok()?,
+            u32::try_from(self.mday).ok()?,
+        )?;
+        let at = date.and_hms_opt(
+            u32::try_from(self.hour).ok()?,
+            u32::try_from(self.min).ok()?,
+            u32::try_from(self.sec).ok()?,
+        )?;
+        Some(at.and_utc().timestamp())
     }
-    pub(super) fn from_unix(t: i64) -> Tm {
-        let days = t.div_euclid(86400);
-        let secs = t.rem_euclid(86400);
-        let (y, m, d) = civil_from_days(days);
-        Tm {
-            year: y,
-            mon: m - 1,
-            mday: d,
-            hour: secs / 3600,
-            min: (secs % 3600) / 60,
-            sec: secs % 60,
-        }
+    /// `OPENSSL_gmtime`; `None` outside chrono's range.
+    pub(super) fn from_unix(t: i64) -> Option<Tm> {
+        let at = DateTime::from_timestamp(t, 0)?;
+        Some(Tm {
+            year: i64::from(at.year()),
+            mon: i64::from(at.month0()),
+            mday: i64::from(at.day()),
+            hour: i64::from(at.hour()),
+            min: i64::from(at.minute()),
+            sec: i64::from(at.second()),
+        })
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (month 1-12).
-pub(super) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-pub(super) fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 pub(super) fn is_leap(y: i64) -> bool {
@@ -186,7 +175,7 @@ pub(super) fn asn1_time_to_tm(t: &AsnTime) -> Option<Tm> {
         }
         if offset != 0 {
             // OPENSSL_gmtime_adj
-            let adjusted = Tm::from_unix(tm.unix() + offset * offsign);
+            let adjusted = Tm::from_unix(tm.unix()? + offset * offsign)?;
             if adjusted.year < 1900 || adjusted.year > 9999 {
                 return None;
             }
@@ -276,4 +265,68 @@ pub(super) fn modssl_remain_days(t: &AsnTime, now: i64) -> i64 {
     }
     let diff = then.saturating_sub(now) / 86400;
     diff.max(0)
+}
+
+/// Reads the two times of the Validity SEQUENCE.
+pub(super) fn read_validity(validity: &Tlv<'_>) -> Result<(AsnTime, AsnTime), String> {
+    if !validity.is(CLASS_UNIVERSAL, true, TAG_SEQUENCE) {
+        return Err("validity is not a SEQUENCE".into());
+    }
+    let times = read_all(validity.content)?;
+    if times.len() != 2 {
+        return Err("validity does not hold two times".into());
+    }
+    let mut out = Vec::new();
+    for t in &times {
+        if t.class != CLASS_UNIVERSAL || t.constructed {
+            return Err("time is not a primitive universal type".into());
+        }
+        let generalized = match t.tag {
+            TAG_UTCTIME => false,
+            TAG_GENERALIZEDTIME => true,
+            _ => {
+                return Err(format!(
+                    "time has tag {} (not UTCTime/GeneralizedTime)",
+                    t.tag
+                ))
+            }
+        };
+        out.push(AsnTime {
+            generalized,
+            data: t.content.to_vec(),
+        });
+    }
+    let na = out.pop().ok_or("missing notAfter")?;
+    let nb = out.pop().ok_or("missing notBefore")?;
+    Ok((nb, na))
+}
+
+/// `X509_cmp_time`'s reading of a certificate time: the exact formats
+/// `YYMMDDHHMMSSZ` (UTCTime, 50–99 → 19YY) and `YYYYMMDDHHMMSSZ`
+/// (GeneralizedTime), with `ossl_asn1_time_to_tm`'s range checks. Seconds
+/// since the epoch; `None` for anything else (no fractions, no offsets).
+pub(super) fn cmp_time_seconds(t: &Tlv<'_>) -> Option<i64> {
+    let s = t.content;
+    let (digits, year_digits) = match (t.identifier()?, s.len()) {
+        (0x17, 13) => (&s[..12], 2),
+        (0x18, 15) => (&s[..14], 4),
+        _ => return None,
+    };
+    if s[s.len() - 1] != b'Z' || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let num = |i: usize| u32::from(digits[i] - b'0') * 10 + u32::from(digits[i + 1] - b'0');
+    let year = if year_digits == 2 {
+        let yy = num(0);
+        if yy < 50 {
+            2000 + yy
+        } else {
+            1900 + yy
+        }
+    } else {
+        num(0) * 100 + num(2)
+    };
+    let at = |i: usize| num(year_digits + i);
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, at(0), at(2))?;
+    Some(date.and_hms_opt(at(4), at(6), at(8))?.and_utc().timestamp())
 }
