@@ -24,6 +24,7 @@
 
 pub mod cert;
 mod der;
+mod error;
 mod ext;
 mod general_name;
 mod int;

@@ -1,7 +1,10 @@
 //! PEM armour: `PEM_write_bio_X509`'s exact output and the reader for
-//! files of certificates (line numbers in every error).
+//! files of certificates. The base64 is the `base64` crate's; the armour
+//! scanner is ours because every error it gives names the line (a BEGIN
+//! inside a block, an END that closes another label, an unterminated
+//! block), which the PEM crates do not report.
 
-use super::cert::CertError;
+use super::error::CertError;
 use base64::Engine as _;
 
 pub(super) fn pem_encode(der: &[u8]) -> String {

@@ -6,38 +6,11 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
-use super::keys::{key_info, sig_info};
+use super::keys::{key_info, sig_info, KeyInfo, KeyKind, SigInfo};
 use crate::x509::der::{read_low_tlv, split_certificate, RawTbs};
 use crate::x509::int::normalize_int;
 use crate::x509::name::{canon_name, CanonName};
 use crate::x509::time::cmp_time_seconds;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum KeyKind {
-    Rsa,
-    RsaPss,
-    Ec,
-    Ed25519,
-    Ed448,
-    X25519,
-    X448,
-    Dsa,
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct KeyInfo {
-    pub(super) kind: KeyKind,
-    pub(super) sec_bits: i32,
-    pub(super) explicit_ec: bool,
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct SigInfo {
-    /// public key type the algorithm needs (`OBJ_find_sigid_algs`)
-    pub(super) pk: KeyKind,
-    /// `X509_get_signature_info` security bits; `None` when unknown
-    pub(super) sec_bits: Option<i32>,
-}
 
 #[derive(Debug, Clone)]
 pub(super) struct Akid {

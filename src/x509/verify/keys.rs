@@ -3,9 +3,35 @@
 
 use x509_parser::public_key::PublicKey;
 
-use super::cert::{KeyInfo, KeyKind, SigInfo};
 use crate::x509::der::read_low_tlv;
 use crate::x509::oid::oid_to_dotted;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KeyKind {
+    Rsa,
+    RsaPss,
+    Ec,
+    Ed25519,
+    Ed448,
+    X25519,
+    X448,
+    Dsa,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct KeyInfo {
+    pub(super) kind: KeyKind,
+    pub(super) sec_bits: i32,
+    pub(super) explicit_ec: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct SigInfo {
+    /// public key type the algorithm needs (`OBJ_find_sigid_algs`)
+    pub(super) pk: KeyKind,
+    /// `X509_get_signature_info` security bits; `None` when unknown
+    pub(super) sec_bits: Option<i32>,
+}
 
 /// `OBJ_find_sigid_algs` + `X509_get_signature_info` for a signature
 /// algorithm OID; `alg_tlv` is the whole AlgorithmIdentifier (for RSA-PSS).
