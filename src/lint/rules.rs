@@ -391,7 +391,7 @@ impl Cx<'_> {
             return;
         };
         // The verdict the text suggests: numeric (or version) order.
-        let eff_op = if flipped { flip(op) } else { op };
+        let eff_op = if flipped { op.flipped() } else { op };
         let lit_s = String::from_utf8_lossy(&lit).into_owned();
         let intended: Option<Vec<bool>> = if dom.numeric {
             lit_s.parse::<u128>().ok().map(|l| {

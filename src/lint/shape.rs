@@ -66,16 +66,6 @@ pub(super) fn domain(v: &Var) -> Option<Domain> {
     }
 }
 
-pub(super) fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        o => o,
-    }
-}
-
 pub(super) fn num_cmp(op: CmpOp, a: u128, b: u128) -> bool {
     match op {
         CmpOp::Eq => a == b,

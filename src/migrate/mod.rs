@@ -239,7 +239,7 @@ impl Writer {
                 return Ok(());
             }
             (None, Some(c)) => (lhs, c, op),
-            (Some(c), None) => (rhs, c, flip(op)),
+            (Some(c), None) => (rhs, c, op.flipped()),
             (None, None) => {
                 return Err(unsupported(
                     span,
@@ -369,16 +369,6 @@ fn integer_form(w: &Word, c: &[u8], op: CmpOp) -> Option<&'static str> {
         CmpOp::Ge => " -ge ",
         CmpOp::Eq | CmpOp::Ne => return None,
     })
-}
-
-fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        o => o,
-    }
 }
 
 /// A word's value when it is the same for every request.

@@ -94,6 +94,17 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
+    /// The same comparison with its operands swapped (`a < b` is `b > a`).
+    pub fn flipped(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            o => o,
+        }
+    }
+
     /// The symbolic spelling, valid in both dialects.
     pub fn as_str(self) -> &'static str {
         match self {
