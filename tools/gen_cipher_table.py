@@ -37,7 +37,7 @@ CIPHER_LIST = "ALL:COMPLEMENTOFALL"
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET = os.path.join(HERE, "..", "src", "session", "cipher.rs")
-BEGIN = "// BEGIN GENERATED TABLE (gen_table.py)"
+BEGIN = "// BEGIN GENERATED TABLE (tools/gen_cipher_table.py)"
 END = "// END GENERATED TABLE"
 
 LINE_RE = re.compile(

@@ -89,7 +89,7 @@ pub fn by_id(id: u16) -> Option<&'static Suite> {
     SUITES.get(i)
 }
 
-// BEGIN GENERATED TABLE (gen_table.py)
+// BEGIN GENERATED TABLE (tools/gen_cipher_table.py)
 // Produced by gen_table.py from OpenSSL 3.0.19 27 Jan 2026:
 //   openssl ciphers -V -stdname -ciphersuites 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256' 'ALL:COMPLEMENTOFALL'
 // cross-checked against libssl's SSL_CIPHER_get_name / SSL_CIPHER_standard_name /
