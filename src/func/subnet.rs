@@ -1,6 +1,13 @@
 //! `-ipmatch` and `-R`: APR's `apr_ipsubnet_create` + `apr_ipsubnet_test`
 //! (with `apr_sockaddr_info_get` for the address, numeric only), byte for
 //! byte, including APR's partial networks and dotted masks.
+//!
+//! Two C parsers of addresses are modelled on purpose, because Apache uses
+//! both: APR's own `inet_pton4`/`inet_pton6` (BIND 1996 code) for the
+//! subnet, and glibc's (>= 2.26) through `getaddrinfo` for the address
+//! being tested. They differ in quirks (leading zeros, long groups, a
+//! trailing `:`, a `::` of zero groups), which is why `apr_inet_pton6` and
+//! `glibc_inet_pton6` look alike and are not one function.
 
 use super::{at, hex_value};
 use crate::env::cstr;
@@ -96,7 +103,7 @@ impl Subnet {
             }
             sub = a6;
             family = Family::V6;
-        } else if let Some(a4) = apr_inet_pton4(ipstr) {
+        } else if let Some(a4) = inet_pton4(ipstr, Pton4::Apr) {
             sub[..4].copy_from_slice(&a4);
             family = Family::V4;
         } else if mask_str.is_none() {
@@ -120,7 +127,7 @@ impl Subnet {
                         *byte = if have == 0 { 0 } else { 0xffu8 << (8 - have) };
                     }
                 }
-                _ => match apr_inet_pton4(m) {
+                _ => match inet_pton4(m, Pton4::Apr) {
                     Some(m4) if family == Family::V4 => mask[..4].copy_from_slice(&m4),
                     _ => return Err(SubnetError::BadMask),
                 },
@@ -226,15 +233,26 @@ fn parse_network(network: &[u8]) -> Result<([u8; 4], [u8; 4]), SubnetError> {
     Ok((sub.to_be_bytes(), mask.to_be_bytes()))
 }
 
-/// APR's `inet_pton4` (BIND 1996 code): exactly four decimal parts 0-255;
-/// unlike glibc it accepts leading zeros (`010` is 10, `0000001` is 1).
-fn apr_inet_pton4(src: &[u8]) -> Option<[u8; 4]> {
+/// Which `inet_pton4`: both read exactly four decimal parts 0-255.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pton4 {
+    /// APR's (BIND 1996 code) accepts leading zeros (`010` is 10,
+    /// `0000001` is 1).
+    Apr,
+    /// glibc's (>= 2.26) refuses them.
+    Glibc,
+}
+
+fn inet_pton4(src: &[u8], which: Pton4) -> Option<[u8; 4]> {
     let mut tmp = [0u8; 4];
     let mut tp = 0usize;
     let mut saw_digit = false;
     let mut octets = 0;
     for &ch in src {
         if ch.is_ascii_digit() {
+            if which == Pton4::Glibc && saw_digit && tmp[tp] == 0 {
+                return None;
+            }
             let new = u32::from(tmp[tp]) * 10 + u32::from(ch - b'0');
             if new > 255 {
                 return None;
@@ -312,7 +330,7 @@ fn apr_inet_pton6(src: &[u8]) -> Option<[u8; 16]> {
             continue;
         }
         if ch == b'.' && tp + 4 <= END {
-            if let Some(v4) = apr_inet_pton4(&src[curtok..]) {
+            if let Some(v4) = inet_pton4(&src[curtok..], Pton4::Apr) {
                 tmp[tp..tp + 4].copy_from_slice(&v4);
                 tp += 4;
                 saw_xdigit = false;
@@ -471,43 +489,6 @@ fn c_strtoul_base0(s: &[u8], start: usize) -> Option<(u64, usize)> {
     Some((value, i))
 }
 
-/// glibc (>= 2.26) `inet_pton4`: four decimal parts, no leading zeros.
-fn glibc_inet_pton4(src: &[u8]) -> Option<[u8; 4]> {
-    let mut tmp = [0u8; 4];
-    let mut tp = 0usize;
-    let mut saw_digit = false;
-    let mut octets = 0;
-    for &ch in src {
-        if ch.is_ascii_digit() {
-            if saw_digit && tmp[tp] == 0 {
-                return None;
-            }
-            let new = u32::from(tmp[tp]) * 10 + u32::from(ch - b'0');
-            if new > 255 {
-                return None;
-            }
-            tmp[tp] = new as u8;
-            if !saw_digit {
-                octets += 1;
-                if octets > 4 {
-                    return None;
-                }
-                saw_digit = true;
-            }
-        } else if ch == b'.' && saw_digit {
-            if octets == 4 {
-                return None;
-            }
-            tp += 1;
-            tmp[tp] = 0;
-            saw_digit = false;
-        } else {
-            return None;
-        }
-    }
-    (octets == 4).then_some(tmp)
-}
-
 /// glibc (>= 2.26) `inet_pton6`: at most four hex digits a group, no
 /// trailing single colon, `::` must stand for at least one group.
 fn glibc_inet_pton6(src: &[u8]) -> Option<[u8; 16]> {
@@ -564,7 +545,7 @@ fn glibc_inet_pton6(src: &[u8]) -> Option<[u8; 16]> {
             continue;
         }
         if ch == b'.' && tp + 4 <= END {
-            if let Some(v4) = glibc_inet_pton4(&src[curtok..]) {
+            if let Some(v4) = inet_pton4(&src[curtok..], Pton4::Glibc) {
                 tmp[tp..tp + 4].copy_from_slice(&v4);
                 tp += 4;
                 xdigits_seen = 0;
