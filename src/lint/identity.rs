@@ -16,14 +16,14 @@ pub(super) fn requires_success(cx: &Cx<'_>, e: &Expr) -> bool {
         ExprKind::Or(items) => items.iter().all(|i| requires_success(cx, i)),
         ExprKind::Cmp { lhs, rhs, .. } => {
             let var = var_of(lhs, cx.dialect)
-                .filter(|_| constant(rhs).is_some())
-                .or_else(|| var_of(rhs, cx.dialect).filter(|_| constant(lhs).is_some()));
+                .filter(|_| rhs.constant().is_some())
+                .or_else(|| var_of(rhs, cx.dialect).filter(|_| lhs.constant().is_some()));
             success_only(cx, e, var)
         }
         ExprKind::In {
             lhs,
             list: List::Words(words),
-        } if words.iter().all(|w| constant(w).is_some()) => {
+        } if words.iter().all(|w| w.constant().is_some()) => {
             success_only(cx, e, var_of(lhs, cx.dialect))
         }
         ExprKind::Match { lhs, .. } => success_only(cx, e, var_of(lhs, cx.dialect)),
@@ -111,7 +111,7 @@ pub(super) fn legacy_dn(cx: &mut Cx<'_>, e: &Expr) {
         ExprKind::Cmp { lhs, rhs, .. } => {
             for (a, b) in [(lhs, rhs), (rhs, lhs)] {
                 if whole_dn(a) {
-                    if let Some(c) = constant(b).filter(|c| c.first() == Some(&b'/')) {
+                    if let Some(c) = b.constant().filter(|c| c.first() == Some(&b'/')) {
                         let text = String::from_utf8_lossy(&c).into_owned();
                         let fix = rfc2253(&text).map(|r| {
                             replace(
@@ -143,7 +143,7 @@ pub(super) fn legacy_dn(cx: &mut Cx<'_>, e: &Expr) {
             list: List::Words(words),
         } if whole_dn(lhs) => {
             for w in words {
-                if constant(w).is_some_and(|c| c.first() == Some(&b'/')) {
+                if w.constant().is_some_and(|c| c.first() == Some(&b'/')) {
                     cx.push(
                         "L112",
                         w.span,

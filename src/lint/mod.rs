@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 use crate::dialect::Dialect;
 use crate::env::{resolve, CertVar, Resolved, SessionVar, Side, Var};
 use crate::error::Span;
-use crate::syntax::ast::{Expr, StrPart, VarRef, Word, WordKind};
+use crate::syntax::ast::{Expr, VarRef, Word, WordKind};
 
 /// How serious a lint is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -86,31 +86,6 @@ struct Cx<'a> {
 /// The text of `src` with `span` replaced by `with`.
 fn replace(src: &str, span: Span, with: &str) -> String {
     format!("{}{}{}", &src[..span.start], with, &src[span.end..])
-}
-
-/// A word's value when it is the same for every request.
-fn constant(w: &Word) -> Option<Vec<u8>> {
-    match &w.kind {
-        WordKind::Digits(d) => Some(d.as_bytes().to_vec()),
-        WordKind::Str(parts) => {
-            let mut out = Vec::new();
-            for p in parts {
-                match p {
-                    StrPart::Lit(b) => out.extend_from_slice(b),
-                    _ => return None,
-                }
-            }
-            Some(out)
-        }
-        WordKind::Concat(words) => {
-            let mut out = Vec::new();
-            for w in words {
-                out.extend(constant(w)?);
-            }
-            Some(out)
-        }
-        _ => None,
-    }
 }
 
 /// The variable a word is, when it is exactly one `%{NAME}`.

@@ -14,7 +14,7 @@ impl Cx<'_> {
     /// L104 when `e` (over `lhs`, and constant `rest` when `rest_constant`)
     /// is a constant test; otherwise the known-domain lints on `lhs`.
     pub(super) fn same_for_every_request(&mut self, e: &Expr, lhs: &Word, rest_constant: bool) {
-        if constant(lhs).is_some() && rest_constant {
+        if lhs.constant().is_some() && rest_constant {
             if let Some(b) = self.constant_test(e) {
                 let message = format!("`{}` is always {b}", self.text(e.span));
                 self.push("L104", e.span, message, None);
@@ -70,17 +70,17 @@ impl Cx<'_> {
         match &e.kind {
             ExprKind::Bool(b) => Some(*b),
             ExprKind::Cmp { lhs, rhs, .. }
-                if constant(lhs).is_some() && constant(rhs).is_some() =>
+                if lhs.constant().is_some() && rhs.constant().is_some() =>
             {
                 self.eval_alone(e.span)
             }
             ExprKind::In {
                 lhs,
                 list: List::Words(words),
-            } if constant(lhs).is_some() && words.iter().all(|w| constant(w).is_some()) => {
+            } if lhs.constant().is_some() && words.iter().all(|w| w.constant().is_some()) => {
                 self.eval_alone(e.span)
             }
-            ExprKind::Match { lhs, .. } if constant(lhs).is_some() => self.eval_alone(e.span),
+            ExprKind::Match { lhs, .. } if lhs.constant().is_some() => self.eval_alone(e.span),
             ExprKind::Not(inner) => self.constant_test(inner).map(|b| !b),
             _ => None,
         }
@@ -132,9 +132,9 @@ impl Cx<'_> {
                         self.words(&words.iter().collect::<Vec<_>>());
                         if let Some(empty) = words
                             .iter()
-                            .find(|w| constant(w).is_some_and(|c| c.is_empty()))
+                            .find(|w| w.constant().is_some_and(|c| c.is_empty()))
                         {
-                            if constant(lhs).is_none() {
+                            if lhs.constant().is_none() {
                                 self.push(
                                     "L160",
                                     empty.span,
@@ -146,7 +146,7 @@ impl Cx<'_> {
                                 );
                             }
                         }
-                        let constant_list = words.iter().all(|w| constant(w).is_some());
+                        let constant_list = words.iter().all(|w| w.constant().is_some());
                         self.same_for_every_request(e, lhs, constant_list);
                     }
                     List::Func { name, arg } => {
@@ -160,7 +160,7 @@ impl Cx<'_> {
                                 None,
                             );
                         }
-                        if let Some(c) = constant(lhs) {
+                        if let Some(c) = lhs.constant() {
                             if c.windows(2).any(|w| w == b", ") {
                                 self.push(
                                     "L113",
@@ -323,7 +323,7 @@ impl Cx<'_> {
     }
 
     pub(super) fn cmp(&mut self, e: &Expr, op: CmpOp, lhs: &Word, rhs: &Word) {
-        let (cl, cr) = (constant(lhs), constant(rhs));
+        let (cl, cr) = (lhs.constant(), rhs.constant());
         if let (Some(a), Some(b)) = (&cl, &cr) {
             let r = crate::func::compare(op, a, b);
             let ordering = !matches!(op, CmpOp::Eq | CmpOp::Ne);
@@ -459,7 +459,7 @@ impl Cx<'_> {
             ExprKind::In {
                 list: List::Words(words),
                 ..
-            } => words.iter().all(|w| constant(w).is_some()),
+            } => words.iter().all(|w| w.constant().is_some()),
             ExprKind::Match { .. } => true,
             _ => false,
         };

@@ -228,7 +228,7 @@ impl Writer {
             }
             _ => {}
         }
-        let (cl, cr) = (constant(lhs), constant(rhs));
+        let (cl, cr) = (lhs.constant(), rhs.constant());
         let (w, c, op) = match (cl, cr) {
             (Some(a), Some(b)) => {
                 out.push_str(if crate::func::compare(op, &a, &b) {
@@ -369,26 +369,4 @@ fn integer_form(w: &Word, c: &[u8], op: CmpOp) -> Option<&'static str> {
         CmpOp::Ge => " -ge ",
         CmpOp::Eq | CmpOp::Ne => return None,
     })
-}
-
-/// A word's value when it is the same for every request.
-fn constant(w: &Word) -> Option<Vec<u8>> {
-    match &w.kind {
-        WordKind::Digits(d) => Some(d.as_bytes().to_vec()),
-        WordKind::Str(parts) => {
-            let mut out = Vec::new();
-            for p in parts {
-                match p {
-                    StrPart::Lit(b) => out.extend_from_slice(b),
-                    _ => return None,
-                }
-            }
-            // A C string ends at its first NUL.
-            if let Some(nul) = out.iter().position(|&b| b == 0) {
-                out.truncate(nul);
-            }
-            Some(out)
-        }
-        _ => None,
-    }
 }

@@ -181,6 +181,38 @@ impl PartialEq for Word {
     }
 }
 
+impl Word {
+    /// The word's value when it is the same for every request: digits, a
+    /// string without variables or functions (cut at its first NUL, as
+    /// Apache's C strings are), or a concatenation of such words.
+    pub fn constant(&self) -> Option<Vec<u8>> {
+        match &self.kind {
+            WordKind::Digits(d) => Some(d.as_bytes().to_vec()),
+            WordKind::Str(parts) => {
+                let mut out = Vec::new();
+                for p in parts {
+                    match p {
+                        StrPart::Lit(b) => out.extend_from_slice(b),
+                        _ => return None,
+                    }
+                }
+                if let Some(nul) = out.iter().position(|&b| b == 0) {
+                    out.truncate(nul);
+                }
+                Some(out)
+            }
+            WordKind::Concat(words) => {
+                let mut out = Vec::new();
+                for w in words {
+                    out.extend(w.constant()?);
+                }
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The forms of a word.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WordKind {
