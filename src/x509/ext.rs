@@ -13,7 +13,7 @@ use super::general_name::{
 use super::int::parse_integer;
 use super::name::{name_print_ex, Name, NAME_FMT_ONELINE};
 use super::oid::{i2t_object, oid_to_dotted, parse_oid};
-use super::string::{asn1_string_print_ex, push_hex_upper, AsnString, UTF8_CONVERT};
+use super::string::{asn1_string_print_ex, c_str, push_hex_upper, AsnString, UTF8_CONVERT};
 
 pub(super) enum ExtPrint {
     /// X509V3_EXT_print returned 1 with this output.
@@ -100,10 +100,7 @@ pub(super) fn val_prn(vals: &[ConfValue], ml: bool) -> Vec<u8> {
             out.extend_from_slice(if ml { b"\n" } else { b", " });
         }
         // BIO_puts / "%s:%s" stop at a NUL
-        let cstr = |v: &Vec<u8>| -> Vec<u8> {
-            let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
-            v[..end].to_vec()
-        };
+        let cstr = |v: &Vec<u8>| c_str(v).to_vec();
         match (name, value) {
             (None, Some(v)) => out.extend_from_slice(&cstr(v)),
             (Some(n), None) => out.extend_from_slice(&cstr(n)),
@@ -318,12 +315,7 @@ pub(super) fn print_string_i2s(v: &[u8], tag: u32) -> Result<Vec<u8>, ()> {
     if !t.is(CLASS_UNIVERSAL, false, tag) || t.content.is_empty() {
         return Err(());
     }
-    let end = t
-        .content
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(t.content.len());
-    Ok(t.content[..end].to_vec())
+    Ok(c_str(t.content).to_vec())
 }
 
 pub(super) fn print_integer_i2s(v: &[u8]) -> Result<Vec<u8>, ()> {
@@ -508,12 +500,7 @@ pub(super) fn display_text_raw(t: &Tlv<'_>) -> Result<Vec<u8>, ()> {
     if t.tag == TAG_BMPSTRING && !t.content.len().is_multiple_of(2) {
         return Err(());
     }
-    let end = t
-        .content
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(t.content.len());
-    Ok(t.content[..end].to_vec())
+    Ok(c_str(t.content).to_vec())
 }
 
 /// `i2r_certpol` (OpenSSL 3.0).
@@ -545,12 +532,7 @@ pub(super) fn print_certificate_policies(v: &[u8]) -> Result<Vec<u8>, ()> {
                     return Err(());
                 }
                 p.extend_from_slice(b"  CPS: ");
-                let end = qval
-                    .content
-                    .iter()
-                    .position(|&b| b == 0)
-                    .unwrap_or(qval.content.len());
-                p.extend_from_slice(&qval.content[..end]);
+                p.extend_from_slice(c_str(qval.content));
             } else if qid_txt == ID_QT_UNOTICE {
                 let un = expect_seq(qval)?;
                 let mut it = un.iter().peekable();

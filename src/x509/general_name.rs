@@ -10,7 +10,7 @@ use super::name::{name_oneline, name_print_ex, Name, NAME_FMT_ONELINE};
 use super::oid::{check_oid, i2t_object, obj_lookup, oid_to_dotted, parse_oid};
 use super::select::SanKind;
 use super::string::{
-    asn1_string_print_dots, asn1_string_print_ex, AsnString, ESC_CTRL, UTF8_CONVERT,
+    asn1_string_print_dots, asn1_string_print_ex, c_str, AsnString, ESC_CTRL, UTF8_CONVERT,
 };
 
 pub(super) const OID_SAN: &str = "2.5.29.17";
@@ -328,9 +328,7 @@ pub(super) fn general_name_print(gn: &GenName) -> Vec<u8> {
                 (true, Some(l)) => {
                     out.extend_from_slice(l.as_bytes());
                     // "%.*s": stops at a NUL
-                    let v = &value.content;
-                    let end = v.iter().position(|&b| b == 0).unwrap_or(v.len());
-                    out.extend_from_slice(&v[..end]);
+                    out.extend_from_slice(c_str(&value.content));
                 }
                 _ => out.extend_from_slice(b"othername:<unsupported>"),
             }

@@ -383,3 +383,9 @@ pub(super) fn name_value_from_tlv(t: &Tlv<'_>, raw: &[u8]) -> Result<AsnString, 
         der,
     })
 }
+
+/// The bytes a C string function (`%s`, `BIO_puts`, `strlen`) sees: up to
+/// the first NUL.
+pub(super) fn c_str(b: &[u8]) -> &[u8] {
+    b.iter().position(|&c| c == 0).map_or(b, |end| &b[..end])
+}
