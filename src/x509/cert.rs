@@ -48,7 +48,7 @@ use super::error::malformed;
 pub use super::error::CertError;
 use super::ext::{dump_extn_value, x509v3_ext_print, ExtPrint};
 use super::general_name::{
-    parse_general_names_value, san_kind_matches, san_value, GenName, OID_SAN,
+    parse_general_names_value, san_kind_matches, san_value, GenName, OID_SAN_DER,
 };
 use super::int::AsnInt;
 use super::name::{
@@ -96,7 +96,6 @@ pub struct Cert {
 pub(super) struct Extension {
     /// OID content octets.
     pub(super) oid: Vec<u8>,
-    pub(super) oid_txt: String,
     /// extnValue OCTET STRING content.
     pub(super) value: Vec<u8>,
 }
@@ -160,8 +159,6 @@ impl Cert {
             let oid = ext.oid.as_bytes().to_vec();
             check_oid(&oid).map_err(|e| malformed("extension OID", e))?;
             extensions.push(Extension {
-                // Only known extensions are printed by their OID's text.
-                oid_txt: oid_key(&oid).unwrap_or_default(),
                 oid,
                 value: ext.value.to_vec(),
             });
@@ -291,7 +288,7 @@ impl Cert {
         let entry = name
             .entries
             .iter()
-            .filter(|e| e.oid_txt == attr.oid())
+            .filter(|e| e.obj.is_some() && e.obj == attr.obj())
             .nth(index)?;
         Some(entry_to_string(entry, raw))
     }
@@ -363,7 +360,9 @@ impl Cert {
             if ext.oid != target {
                 continue;
             }
-            let printed = match x509v3_ext_print(&ext.oid_txt, &ext.value) {
+            // Only known extensions are printed by their OID's text.
+            let oid_txt = oid_key(&ext.oid).unwrap_or_default();
+            let printed = match x509v3_ext_print(&oid_txt, &ext.value) {
                 ExtPrint::Printed(v) => Some(v),
                 // 2.2 has no fallback. For `Unsupported` (an OpenSSL printer not
                 // reproduced here) the string fallback is all that can be offered.
@@ -429,7 +428,10 @@ impl Cert {
         for (which, part) in [(NameKind::Subject, "S_DN"), (NameKind::Issuer, "I_DN")] {
             let mut seen: Vec<(DnAttr, usize)> = Vec::new();
             for entry in &self.name(which).entries {
-                let attr = match DnAttr::ALL.iter().find(|a| a.oid() == entry.oid_txt) {
+                let attr = match DnAttr::ALL
+                    .iter()
+                    .find(|a| entry.obj.is_some() && a.obj() == entry.obj)
+                {
                     Some(a) => *a,
                     None => continue,
                 };
@@ -487,7 +489,7 @@ impl Cert {
     /// `X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL)`: exactly one SAN
     /// extension that decodes.
     pub(super) fn san_names(&self) -> Option<Vec<GenName>> {
-        let mut sans = self.extensions.iter().filter(|e| e.oid_txt == OID_SAN);
+        let mut sans = self.extensions.iter().filter(|e| e.oid == OID_SAN_DER);
         let ext = sans.next()?;
         if sans.next().is_some() {
             return None;

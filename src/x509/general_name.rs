@@ -13,7 +13,8 @@ use super::string::{
     asn1_string_print_dots, asn1_string_print_ex, c_str, AsnString, ESC_CTRL, UTF8_CONVERT,
 };
 
-pub(super) const OID_SAN: &str = "2.5.29.17";
+/// subjectAltName (2.5.29.17), content octets.
+pub(super) const OID_SAN_DER: &[u8] = &[0x55, 0x1d, 0x11];
 pub(super) const OID_MS_UPN: &str = "1.3.6.1.4.1.311.20.2.3";
 pub(super) const OID_DNS_SRV: &str = "1.3.6.1.5.5.7.8.7";
 pub(super) const OID_SMTP_UTF8_MAILBOX: &str = "1.3.6.1.5.5.7.8.9";

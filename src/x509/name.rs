@@ -3,7 +3,7 @@
 
 use super::der::{read_all, read_low_tlv, read_tlv, Tlv, CLASS_UNIVERSAL, TAG_SEQUENCE, TAG_SET};
 use super::objects::OBJECTS;
-use super::oid::{oid_key, oid_to_dotted, parse_oid};
+use super::oid::{obj_by_der, oid_to_dotted, parse_oid};
 use super::string::{
     asn1_string_print_ex, name_value_from_tlv, push_hex_upper, AsnString, DUMP_ALL, ESC_MSB,
     ESC_QUOTE, STRFLGS_RFC2253,
@@ -11,9 +11,6 @@ use super::string::{
 
 #[derive(Debug, Clone)]
 pub(super) struct NameEntry {
-    /// The type's dotted text when it can be a known type ([`oid_key`]),
-    /// else empty: the unknown type's text is made when printed.
-    pub(super) oid_txt: String,
     pub(super) oid: Vec<u8>,
     /// Index into OBJECTS when OpenSSL knows the type (it has a NID).
     pub(super) obj: Option<usize>,
@@ -77,12 +74,8 @@ impl Name {
             let raw_len = after_oid.len() - after_val.len();
             let raw = after_oid.get(..raw_len).ok_or("bad attribute value")?;
             let value = name_value_from_tlv(&val, raw)?;
-            let key = oid_key(&oid);
-            let obj = key
-                .as_deref()
-                .and_then(|k| OBJECTS.binary_search_by(|r| r.0.cmp(k)).ok());
+            let obj = obj_by_der(&oid);
             entries.push(NameEntry {
-                oid_txt: key.unwrap_or_default(),
                 oid,
                 obj,
                 set,
@@ -137,11 +130,7 @@ pub(super) fn entry_field_name(e: &NameEntry) -> String {
         Some(row) => row.1.to_string(),
         None => {
             // OBJ_obj2txt into an 80-byte buffer.
-            let mut s = if e.oid_txt.is_empty() {
-                oid_to_dotted(&e.oid)
-            } else {
-                e.oid_txt.clone()
-            };
+            let mut s = oid_to_dotted(&e.oid);
             s.truncate(79);
             s
         }

@@ -3,7 +3,10 @@
 //! `OBJ_txt2obj`, `i2t`/`i2a` and `BIO_dump`, over the generated object
 //! table ([`super::objects`]).
 
+use std::sync::OnceLock;
+
 use num_bigint::BigUint;
+use rustc_hash::FxHashMap;
 
 use super::der::{Tlv, CLASS_UNIVERSAL, TAG_OID};
 use super::objects::{ObjRow, OBJECTS};
@@ -191,6 +194,23 @@ pub(super) fn obj_txt2obj(s: &str, no_name: bool) -> Option<Vec<u8>> {
     a2d_oid(s)
 }
 
+/// `OBJ_obj2nid`: the object table's row for OID content octets, by a
+/// hash of the DER (the table is converted once, on first use), so that
+/// reading a certificate never formats an OID.
+pub(super) fn obj_by_der(c: &[u8]) -> Option<usize> {
+    static BY_DER: OnceLock<FxHashMap<Box<[u8]>, usize>> = OnceLock::new();
+    BY_DER
+        .get_or_init(|| {
+            OBJECTS
+                .iter()
+                .enumerate()
+                .filter_map(|(i, row)| Some((a2d_oid(row.0)?.into_boxed_slice(), i)))
+                .collect()
+        })
+        .get(c)
+        .copied()
+}
+
 pub(super) fn obj_lookup(dotted: &str) -> Option<&'static ObjRow> {
     OBJECTS
         .binary_search_by(|row| row.0.cmp(dotted))
@@ -207,7 +227,7 @@ pub(super) fn obj_by_ln(s: &str) -> Option<&'static ObjRow> {
 }
 
 pub(super) fn obj_long_name_or_unknown(oid: &[u8]) -> String {
-    match oid_key(oid).as_deref().and_then(obj_lookup) {
+    match obj_by_der(oid).and_then(|i| OBJECTS.get(i)) {
         Some(r) => r.2.to_string(),
         None => "UNKNOWN".into(),
     }

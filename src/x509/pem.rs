@@ -11,11 +11,15 @@ pub(super) fn pem_encode(der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 64);
     out.push_str("-----BEGIN CERTIFICATE-----\n");
-    let bytes = b64.as_bytes();
-    for chunk in bytes.chunks(64) {
-        // base64 output is ASCII
-        out.push_str(&String::from_utf8_lossy(chunk));
+    let mut rest = b64.as_str();
+    while !rest.is_empty() {
+        // base64 is ASCII: every byte index is a char boundary.
+        let Some((line, tail)) = rest.split_at_checked(rest.len().min(64)) else {
+            break;
+        };
+        out.push_str(line);
         out.push('\n');
+        rest = tail;
     }
     out.push_str("-----END CERTIFICATE-----\n");
     out

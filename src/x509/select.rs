@@ -2,6 +2,8 @@
 //! a DN attribute type ([`DnAttr`]), a subjectAltName type ([`SanKind`]).
 //! The variable names that map onto them are `env::var`'s.
 
+use super::objects::OBJECTS;
+
 /// Subject or issuer name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -98,6 +100,12 @@ impl DnAttr {
             DnAttr::Email => "Email",
             DnAttr::SerialNumber => "SerialNumber",
         }
+    }
+
+    /// The attribute type's row in the object table (every one has a NID;
+    /// a test checks it).
+    pub(super) fn obj(self) -> Option<usize> {
+        OBJECTS.binary_search_by(|row| row.0.cmp(self.oid())).ok()
     }
 
     /// The attribute type's OID, dotted.

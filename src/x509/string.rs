@@ -129,30 +129,34 @@ pub(super) fn utf8_getc(s: &[u8]) -> Option<(u32, usize)> {
 }
 
 /// OpenSSL `UTF8_putc`; an empty result means the value cannot be encoded.
-pub(super) fn utf8_putc(v: u32) -> Vec<u8> {
-    if v < 0x80 {
-        vec![v as u8]
+pub(super) fn utf8_putc(v: u32, buf: &mut [u8; 4]) -> &[u8] {
+    // Each `as u8` keeps the low bits of a value already masked or shifted
+    // below 0x100.
+    let n = if v < 0x80 {
+        buf[0] = v as u8;
+        1
     } else if v < 0x800 {
-        vec![0xc0 | (v >> 6) as u8, 0x80 | (v & 0x3f) as u8]
+        buf[0] = 0xc0 | (v >> 6) as u8;
+        buf[1] = 0x80 | (v & 0x3f) as u8;
+        2
     } else if v < 0x10000 {
         if (0xd800..=0xdfff).contains(&v) {
-            return Vec::new();
+            return &[];
         }
-        vec![
-            0xe0 | (v >> 12) as u8,
-            0x80 | ((v >> 6) & 0x3f) as u8,
-            0x80 | (v & 0x3f) as u8,
-        ]
+        buf[0] = 0xe0 | (v >> 12) as u8;
+        buf[1] = 0x80 | ((v >> 6) & 0x3f) as u8;
+        buf[2] = 0x80 | (v & 0x3f) as u8;
+        3
     } else if v < 0x110000 {
-        vec![
-            0xf0 | (v >> 18) as u8,
-            0x80 | ((v >> 12) & 0x3f) as u8,
-            0x80 | ((v >> 6) & 0x3f) as u8,
-            0x80 | (v & 0x3f) as u8,
-        ]
+        buf[0] = 0xf0 | (v >> 18) as u8;
+        buf[1] = 0x80 | ((v >> 12) & 0x3f) as u8;
+        buf[2] = 0x80 | ((v >> 6) & 0x3f) as u8;
+        buf[3] = 0x80 | (v & 0x3f) as u8;
+        4
     } else {
-        Vec::new()
-    }
+        return &[];
+    };
+    &buf[..n]
 }
 
 /// `do_buf`: None when OpenSSL returns -1.
@@ -168,7 +172,7 @@ pub(super) fn do_buf(
         0..=2 | 4 => {}
         _ => return None,
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(data.len());
     let mut quotes = false;
     let mut p = 0usize;
     let q = data.len();
@@ -212,7 +216,8 @@ pub(super) fn do_buf(
             orflags = CHAR_LAST_ESC;
         }
         if convert {
-            for b in utf8_putc(c) {
+            let mut buf = [0; 4];
+            for &b in utf8_putc(c, &mut buf) {
                 do_esc_char(u32::from(b), flags | orflags, &mut quotes, &mut out);
             }
         } else {

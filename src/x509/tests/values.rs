@@ -209,6 +209,24 @@ fn every_known_oid_fits_the_lookup_bound() {
 }
 
 #[test]
+fn the_der_lookup_is_the_dotted_lookup() {
+    // obj_by_der finds by content octets what the table lists by text.
+    for (i, row) in OBJECTS.iter().enumerate() {
+        if let Some(der) = a2d_oid(row.0) {
+            assert_eq!(oid_to_dotted(&der), row.0);
+            assert_eq!(obj_by_der(&der), Some(i), "{}", row.0);
+        }
+    }
+    assert_eq!(obj_by_der(&[0x2a, 0x03, 0x04, 0x05, 0x06]), None);
+    assert_eq!(obj_by_der(&[]), None);
+    // What the printers compare by text is in the table.
+    for attr in DnAttr::ALL {
+        assert_eq!(attr.obj().map(|i| OBJECTS[i].0), Some(attr.oid()));
+    }
+    assert_eq!(a2d_oid("2.5.29.17").as_deref(), Some(OID_SAN_DER));
+}
+
+#[test]
 fn oid_text_round_trips_and_quirks() {
     let bc = a2d_oid("2.5.29.19").expect("valid");
     assert_eq!(bc, vec![0x55, 0x1d, 0x13]);
