@@ -15,7 +15,7 @@ pub mod pcap;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::session::{Session, SessionError};
+use crate::session::{CertCache, Session, SessionError};
 
 pub use apache_log::APACHE_LOG_FORMAT;
 pub use nginx_log::NGINX_LOG_FORMAT;
@@ -114,17 +114,39 @@ pub struct Capture {
 /// # Errors
 /// A [`SessionError`] naming the field (the log's own name for it).
 pub fn parse(format: Format, line: &str) -> Result<Capture, SessionError> {
+    read(format, line, None)
+}
+
+/// [`parse`], sharing certificates between records through `certs` (see
+/// [`Session::from_json_shared`]): what makes an audit of real traffic,
+/// where the same certificates come back line after line, fast.
+///
+/// # Errors
+/// A [`SessionError`] naming the field (the log's own name for it).
+pub fn parse_shared(
+    format: Format,
+    line: &str,
+    certs: &CertCache,
+) -> Result<Capture, SessionError> {
+    read(format, line, Some(certs))
+}
+
+fn read(format: Format, line: &str, certs: Option<&CertCache>) -> Result<Capture, SessionError> {
+    let json = |text: &str| match certs {
+        Some(c) => Session::from_json_shared(text, c),
+        None => Session::from_json_with_warnings(text),
+    };
     match format {
         Format::Json => {
-            let (session, warnings) = Session::from_json_with_warnings(line)?;
+            let (session, warnings) = json(line)?;
             Ok(Capture {
                 session,
                 status: None,
                 warnings,
             })
         }
-        Format::Apache => from_fields(apache_log::fields(line)?, Format::Apache),
-        Format::Nginx => from_fields(nginx_log::fields(line)?, Format::Nginx),
+        Format::Apache => from_fields(apache_log::fields(line)?, Format::Apache, json),
+        Format::Nginx => from_fields(nginx_log::fields(line)?, Format::Nginx, json),
     }
 }
 
@@ -151,7 +173,13 @@ fn time(v: &str) -> Option<String> {
 
 /// Builds the session of one log line from its `(name, value)` pairs (an
 /// empty value is unset, as `-` is in Apache's logs).
-fn from_fields(fields: Vec<(String, Vec<u8>)>, format: Format) -> Result<Capture, SessionError> {
+/// A log record's fields as a session: mapped onto the captured-session
+/// JSON and read by `json`.
+fn from_fields(
+    fields: Vec<(String, Vec<u8>)>,
+    format: Format,
+    json: impl FnOnce(&str) -> Result<(Session, Vec<SessionError>), SessionError>,
+) -> Result<Capture, SessionError> {
     use serde_json::{json, Map, Value};
     let mut rec = Map::new();
     // Which log field filled which session field, to name it in errors.
@@ -292,13 +320,12 @@ fn from_fields(fields: Vec<(String, Vec<u8>)>, format: Format) -> Result<Capture
         rec.insert("client_chain".into(), Value::Array(chain));
     }
     let text = Value::Object(rec).to_string();
-    let (mut session, mut warnings) =
-        Session::from_json_with_warnings(&text).map_err(|mut e| {
-            if let Some((_, key)) = origin.iter().find(|(f, _)| *f == e.field) {
-                e.field = key.clone();
-            }
-            e
-        })?;
+    let (mut session, mut warnings) = json(&text).map_err(|mut e| {
+        if let Some((_, key)) = origin.iter().find(|(f, _)| *f == e.field) {
+            e.field = key.clone();
+        }
+        e
+    })?;
     warnings.extend(session.add_vars(vars).into_iter().map(|mut w| {
         w.field = w.field.trim_start_matches("vars.").to_string();
         w

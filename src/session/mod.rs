@@ -10,25 +10,28 @@
 //! parsing a certificate only when one of its variables is read. The
 //! cipher table (`cipher`) gives mod_ssl's key sizes.
 
+mod certs;
 pub mod cipher;
 mod env;
 #[cfg(feature = "rustls")]
 mod tls;
 
+pub(crate) use certs::Format;
+pub use certs::{CertCache, LazyCert};
 pub use env::{EnvOptions, SessionEnv};
 #[cfg(feature = "rustls")]
 pub use tls::{session_from_rustls, ClientAuth};
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::env::var::*;
 use crate::env::VarMap;
-use crate::x509::cert::{Cert, CertError};
+use crate::x509::cert::Cert;
 
 /// A field of a captured session that could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,7 +61,7 @@ fn field_error(field: impl Into<String>, message: impl Into<String>) -> SessionE
 /// misspelt one is not silently ignored.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct Record {
+struct Record<'a> {
     id: Option<String>,
     time: Option<String>,
     protocol: Option<String>,
@@ -71,81 +74,13 @@ struct Record {
     secure_reneg: Option<bool>,
     compression: Option<String>,
     verify: Option<String>,
-    client_chain: Option<Vec<String>>,
-    server_chain: Option<Vec<String>>,
+    /// Each element as its JSON text: a certificate seen before is found
+    /// by that text (see [`CertCache`]) without decoding it again.
+    #[serde(borrow)]
+    client_chain: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    server_chain: Option<Vec<&'a RawValue>>,
     vars: Option<BTreeMap<String, String>>,
-}
-
-/// A certificate kept as DER and parsed on first use (once, whichever
-/// thread reads it first: a [`Session`] is shared by a connection's
-/// requests).
-#[derive(Debug)]
-pub struct LazyCert {
-    der: Vec<u8>,
-    parsed: OnceLock<Result<Cert, CertError>>,
-    /// Its variables as printed, by field and format: made once per
-    /// connection, then read by every request without allocating.
-    printed: elsa::sync::FrozenMap<(CertVar, Format), Box<[u8]>>,
-}
-
-/// What a printed certificate field depends on besides the certificate:
-/// `SSLOptions +LegacyDNStringFormat` and the dialect.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Format {
-    pub legacy: bool,
-    pub v22: bool,
-}
-
-impl LazyCert {
-    /// Wraps DER bytes; nothing is parsed yet.
-    pub fn from_der(der: Vec<u8>) -> LazyCert {
-        LazyCert {
-            der,
-            parsed: OnceLock::new(),
-            printed: elsa::sync::FrozenMap::new(),
-        }
-    }
-
-    /// The DER bytes.
-    pub fn der(&self) -> &[u8] {
-        &self.der
-    }
-
-    /// `field` of this certificate as printed in `format`: from the
-    /// connection's cache, or made by `print` and kept there.
-    pub(crate) fn printed(
-        &self,
-        field: CertVar,
-        format: Format,
-        print: impl FnOnce() -> Option<Vec<u8>>,
-    ) -> Option<&[u8]> {
-        if let Some(v) = self.printed.get(&(field, format)) {
-            return Some(v);
-        }
-        let v = print()?;
-        Some(self.printed.insert((field, format), v.into_boxed_slice()))
-    }
-
-    /// Whether the certificate has been parsed yet.
-    pub fn is_parsed(&self) -> bool {
-        self.parsed.get().is_some()
-    }
-
-    /// The parsed certificate (parsed on the first call).
-    ///
-    /// # Errors
-    /// Why the DER is not a certificate.
-    pub fn get(&self) -> Result<&Cert, &CertError> {
-        self.parsed
-            .get_or_init(|| Cert::from_der(&self.der))
-            .as_ref()
-    }
-}
-
-impl Clone for LazyCert {
-    fn clone(&self) -> LazyCert {
-        LazyCert::from_der(self.der.clone())
-    }
 }
 
 /// One TLS session (and its request), as captured or as negotiated.
@@ -203,6 +138,36 @@ impl Session {
     /// A [`SessionError`] naming the field.
     pub fn from_json_with_warnings(
         text: &str,
+    ) -> Result<(Session, Vec<SessionError>), SessionError> {
+        Session::read_json(text, None)
+    }
+
+    /// [`Session::from_json_with_warnings`], taking each certificate from
+    /// `certs` when its PEM text was seen before (and keeping it there):
+    /// sessions that carry the same certificate share one parse and one
+    /// set of printed fields.
+    ///
+    /// # Errors
+    /// A [`SessionError`] naming the field.
+    pub fn from_json_shared(
+        text: &str,
+        certs: &CertCache,
+    ) -> Result<(Session, Vec<SessionError>), SessionError> {
+        Session::read_json(text, Some(certs))
+    }
+
+    /// Takes each certificate of the chains from `certs` (keyed by its DER),
+    /// so that sessions carrying the same certificate, from any source,
+    /// share one parse and one set of printed fields.
+    pub fn share_certs(&mut self, certs: &CertCache) {
+        for lazy in self.client_chain.iter_mut().chain(&mut self.server_chain) {
+            *lazy = certs.der(lazy.der());
+        }
+    }
+
+    fn read_json(
+        text: &str,
+        certs: Option<&CertCache>,
     ) -> Result<(Session, Vec<SessionError>), SessionError> {
         let r: Record = serde_json::from_str(text).map_err(|e| {
             let message = e.to_string();
@@ -269,21 +234,12 @@ impl Session {
             ("client_chain", r.client_chain, &mut s.client_chain),
             ("server_chain", r.server_chain, &mut s.server_chain),
         ] {
-            for (i, pem) in chain.unwrap_or_default().iter().enumerate() {
-                let field = format!("{name}[{i}]");
-                let certs =
-                    Cert::from_pem_chain(pem).map_err(|e| field_error(&field, e.to_string()))?;
-                if certs.len() != 1 {
-                    return Err(field_error(
-                        &field,
-                        format!("holds {} certificates; give one per element", certs.len()),
-                    ));
-                }
-                let lazy = LazyCert::from_der(certs[0].der().to_vec());
-                let _ = lazy
-                    .parsed
-                    .set(Ok(certs.into_iter().next().expect("one certificate")));
-                out.push(lazy);
+            for (i, json) in chain.unwrap_or_default().iter().enumerate() {
+                let cert = match certs {
+                    Some(cache) => cache.pem(json.get(), one_certificate),
+                    None => one_certificate(json.get()),
+                };
+                out.push(cert.map_err(|e| field_error(format!("{name}[{i}]"), e))?);
             }
         }
         let vars = r.vars.unwrap_or_default();
@@ -300,6 +256,21 @@ impl Session {
         vars: impl IntoIterator<Item = (String, Vec<u8>)>,
     ) -> Vec<SessionError> {
         set_vars(&mut self.vars, vars.into_iter().collect())
+    }
+}
+
+/// The one certificate of a chain element (a JSON string of PEM text),
+/// checked now, so that a bad one is reported naming its field.
+fn one_certificate(json: &str) -> Result<LazyCert, String> {
+    let pem: String = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let mut certs = Cert::from_pem_chain(&pem).map_err(|e| e.to_string())?;
+    match (certs.pop(), certs.len()) {
+        (Some(cert), 0) => Ok(LazyCert::from_cert(cert)),
+        (None, _) => Err("holds no certificate".into()),
+        (Some(_), more) => Err(format!(
+            "holds {} certificates; give one per element",
+            more + 1
+        )),
     }
 }
 
