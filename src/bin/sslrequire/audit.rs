@@ -13,7 +13,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::json;
 use sslrequire::capture::{self, Format};
-use sslrequire::session::{EnvOptions, SessionEnv, SessionError};
+use sslrequire::session::{CertCache, EnvOptions, SessionEnv, SessionError};
 use sslrequire::{Machine, Program};
 
 use crate::args::AuditArgs;
@@ -74,10 +74,13 @@ struct Ctx<'a> {
     program: &'a Program,
     compare: Option<&'a Program>,
     opts: EnvOptions,
+    /// Certificates seen so far: real traffic repeats a few certificates on
+    /// every line, each parsed and printed once.
+    certs: &'a CertCache,
 }
 
 fn evaluate(ctx: &Ctx<'_>, m: &mut Machine, line: usize, text: &str, format: Format) -> Row {
-    match capture::parse(format, text) {
+    match capture::parse_shared(format, text, ctx.certs) {
         Ok(c) => judge(ctx, m, line, c),
         Err(e) => Row::error(
             line,
@@ -134,10 +137,12 @@ pub fn run(a: AuditArgs) -> Outcome {
     let mut opts = input::options(&a.render, a.common.dialect)?;
     opts.now = a.now;
     opts.files = input::file_access(&a.common.file_root)?;
+    let certs = CertCache::default();
     let ctx = Ctx {
         program: &program,
         compare: compare.as_ref(),
         opts,
+        certs: &certs,
     };
 
     let jobs = a
@@ -275,16 +280,19 @@ fn audit_pcap(
                     let line = usize::try_from(c.packet).unwrap_or(usize::MAX);
                     let name = c.name();
                     match c.session {
-                        Ok(session) => judge(
-                            ctx,
-                            m,
-                            line,
-                            capture::Capture {
-                                session,
-                                status: None,
-                                warnings: Vec::new(),
-                            },
-                        ),
+                        Ok(mut session) => {
+                            session.share_certs(ctx.certs);
+                            judge(
+                                ctx,
+                                m,
+                                line,
+                                capture::Capture {
+                                    session,
+                                    status: None,
+                                    warnings: Vec::new(),
+                                },
+                            )
+                        }
                         Err(e) => Row::error(
                             line,
                             Some(name.clone()),
@@ -328,6 +336,75 @@ struct Source<'a> {
     format: Option<Format>,
 }
 
+/// A chunk of input lines: (line number, the text or why it cannot be read).
+type Chunk = Vec<(usize, Result<String, String>)>;
+
+/// Reads up to [`CHUNK`] lines (and how many bytes they took), detecting
+/// the format on the first line that has text.
+fn read_chunk(
+    reader: &mut dyn BufRead,
+    src: &Source<'_>,
+    format: &mut Option<Format>,
+    line_no: &mut usize,
+    buf: &mut Vec<u8>,
+) -> Result<(Chunk, u64), String> {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut read_bytes = 0u64;
+    while chunk.len() < CHUNK {
+        let line = input::read_line(reader, buf, MAX_LINE).map_err(|e| {
+            format!(
+                "error: reading {} at line {}: {e}",
+                src.path.display(),
+                *line_no + 1
+            )
+        })?;
+        let Some(n) = line else { break };
+        read_bytes += n as u64;
+        *line_no += 1;
+        let line_no = *line_no;
+        if n > MAX_LINE {
+            let error = format!(
+                "line {line_no}: {n} bytes, over the {MAX_LINE}-byte limit of a session line; skipped"
+            );
+            chunk.push((line_no, Err(error)));
+            continue;
+        }
+        match std::str::from_utf8(buf) {
+            Ok(text) if text.trim().is_empty() => {}
+            Ok(text) => {
+                if format.is_none() {
+                    *format = Some(capture::detect(text));
+                }
+                chunk.push((line_no, Ok(text.to_string())));
+            }
+            Err(e) => {
+                let at = e.valid_up_to();
+                let error = format!(
+                    "line {line_no}: not UTF-8 (byte {at}); sessions and logs are text \
+                     (nginx logs bytes over 0x7f unescaped: such a line cannot be read)"
+                );
+                chunk.push((line_no, Err(error)));
+            }
+        }
+    }
+    Ok((chunk, read_bytes))
+}
+
+/// The verdicts on a chunk, in input order, by the worker pool.
+fn evaluate_chunk(ctx: &Ctx<'_>, pool: &rayon::ThreadPool, chunk: &Chunk, fmt: Format) -> Vec<Row> {
+    pool.install(|| {
+        chunk
+            .par_iter()
+            .map_init(Machine::new, |m, (n, text)| match text {
+                Ok(text) => evaluate(ctx, m, *n, text, fmt),
+                Err(e) => Row::error(*n, None, ctx.compare.is_some(), e.clone()),
+            })
+            .collect()
+    })
+}
+
+/// Audits one input: the next chunk is read while the workers evaluate
+/// this one, and rows are written in input order.
 #[allow(clippy::too_many_arguments)]
 fn audit_one(
     ctx: &Ctx<'_>,
@@ -342,88 +419,65 @@ fn audit_one(
 ) -> Result<(), String> {
     let mut format = src.format;
     let mut line_no = 0usize;
-    let mut chunk: Vec<(usize, Result<String, String>)> = Vec::with_capacity(CHUNK);
     let mut buf = Vec::new();
     let at = |n: usize| match &src.label {
         Some(l) => format!("{l}:{n}"),
         None => n.to_string(),
     };
-    loop {
-        chunk.clear();
-        let mut read_bytes = 0u64;
-        while chunk.len() < CHUNK {
-            let line = input::read_line(reader, &mut buf, MAX_LINE).map_err(|e| {
-                format!(
-                    "error: reading {} at line {}: {e}",
+    std::thread::scope(|scope| {
+        let mut pending: Option<(std::thread::ScopedJoinHandle<'_, Vec<Row>>, u64)> = None;
+        loop {
+            let next = read_chunk(reader, src, &mut format, &mut line_no, &mut buf);
+            if let Some((evaluating, read_bytes)) = pending.take() {
+                let rows = evaluating
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                report(rows, src, out, t, warned, json, &at);
+                if let Some(bar) = bar {
+                    bar.inc(read_bytes);
+                    bar.set_message(format!("{} sessions", t.sessions));
+                }
+            }
+            let (chunk, read_bytes) = next?;
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            let fmt = format.unwrap_or(Format::Json);
+            let evaluating = scope.spawn(move || evaluate_chunk(ctx, pool, &chunk, fmt));
+            pending = Some((evaluating, read_bytes));
+        }
+    })
+}
+
+/// Counts and writes a chunk's rows (warnings once per name).
+fn report(
+    rows: Vec<Row>,
+    src: &Source<'_>,
+    out: &mut impl Write,
+    t: &mut Totals,
+    warned: &mut std::collections::HashSet<String>,
+    json: bool,
+    at: &dyn Fn(usize) -> String,
+) {
+    for mut row in rows {
+        for w in &row.warnings {
+            if warned.insert(w.field.clone()) {
+                eprintln!(
+                    "warning: {} line {}: {w} (reported once)",
                     src.path.display(),
-                    line_no + 1
-                )
-            })?;
-            let Some(n) = line else { break };
-            read_bytes += n as u64;
-            line_no += 1;
-            if n > MAX_LINE {
-                let error = format!(
-                    "line {line_no}: {n} bytes, over the {MAX_LINE}-byte limit of a session line; skipped"
+                    row.line
                 );
-                chunk.push((line_no, Err(error)));
-                continue;
-            }
-            match std::str::from_utf8(&buf) {
-                Ok(text) if text.trim().is_empty() => {}
-                Ok(text) => {
-                    if format.is_none() {
-                        format = Some(capture::detect(text));
-                    }
-                    chunk.push((line_no, Ok(text.to_string())));
-                }
-                Err(e) => {
-                    let at = e.valid_up_to();
-                    let error = format!(
-                        "line {line_no}: not UTF-8 (byte {at}); sessions and logs are text \
-                         (nginx logs bytes over 0x7f unescaped: such a line cannot be read)"
-                    );
-                    chunk.push((line_no, Err(error)));
-                }
             }
         }
-        if chunk.is_empty() {
-            return Ok(());
+        t.count(&row);
+        let differs = row.compared.as_ref().is_some_and(|c| *c != row.verdict);
+        if row.compared.is_some() && !differs {
+            continue;
         }
-        let fmt = format.unwrap_or(Format::Json);
-        let rows: Vec<Row> = pool.install(|| {
-            chunk
-                .par_iter()
-                .map_init(Machine::new, |m, (n, text)| match text {
-                    Ok(text) => evaluate(ctx, m, *n, text, fmt),
-                    Err(e) => Row::error(*n, None, ctx.compare.is_some(), e.clone()),
-                })
-                .collect()
-        });
-        for mut row in rows {
-            for w in &row.warnings {
-                if warned.insert(w.field.clone()) {
-                    eprintln!(
-                        "warning: {} line {}: {w} (reported once)",
-                        src.path.display(),
-                        row.line
-                    );
-                }
-            }
-            t.count(&row);
-            let differs = row.compared.as_ref().is_some_and(|c| *c != row.verdict);
-            if row.compared.is_some() && !differs {
-                continue;
-            }
-            if let (Some(label), Verdict::Error(e)) = (&src.label, &mut row.verdict) {
-                *e = format!("{label}: {e}");
-            }
-            write_row(out, &row, json, &at).unwrap_or_else(|e| output::exit_on(&e));
+        if let (Some(label), Verdict::Error(e)) = (&src.label, &mut row.verdict) {
+            *e = format!("{label}: {e}");
         }
-        if let Some(bar) = bar {
-            bar.inc(read_bytes);
-            bar.set_message(format!("{} sessions", t.sessions));
-        }
+        write_row(out, &row, json, at).unwrap_or_else(|e| output::exit_on(&e));
     }
 }
 
