@@ -72,7 +72,8 @@ pub const MAX_CERT_DER: usize = 100 * 1024;
 /// and the issuer, per certificate (real ones have a few dozen at most).
 pub const MAX_CERT_PARTS: usize = 256;
 
-/// One parsed certificate with every mod_ssl string precomputed.
+/// One parsed certificate; each mod_ssl string is printed when asked for
+/// (a session keeps what it printed: `session::LazyCert`).
 #[derive(Debug, Clone)]
 pub struct Cert {
     pub(super) der: Vec<u8>,
@@ -84,12 +85,9 @@ pub struct Cert {
     pub(super) subject: Name,
     pub(super) issuer: Name,
     pub(super) extensions: Vec<Extension>,
-    // precomputed strings
-    pub(super) m_serial: String,
-    pub(super) v_start: String,
-    pub(super) v_end: String,
-    pub(super) a_sig: String,
-    pub(super) a_key: String,
+    /// The signature and public key algorithms' OIDs (content octets).
+    pub(super) sig_oid: Vec<u8>,
+    pub(super) key_oid: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -169,7 +167,7 @@ impl Cert {
             None => tbs.validity.not_after.timestamp(),
         };
 
-        let mut cert = Cert {
+        Ok(Cert {
             der: der.to_vec(),
             version,
             serial,
@@ -179,16 +177,9 @@ impl Cert {
             subject,
             issuer,
             extensions,
-            m_serial: String::new(),
-            v_start: String::new(),
-            v_end: String::new(),
-            a_sig: obj_long_name_or_unknown(&sig_oid),
-            a_key: obj_long_name_or_unknown(&key_oid),
-        };
-        cert.m_serial = cert.serial.i2a();
-        cert.v_start = asn1_time_print(&cert.not_before);
-        cert.v_end = asn1_time_print(&cert.not_after);
-        Ok(cert)
+            sig_oid,
+            key_oid,
+        })
     }
 
     /// Every `-----BEGIN CERTIFICATE-----` block in order (a chain file). Zero blocks is
@@ -223,17 +214,17 @@ impl Cert {
     /// `SSL_*_M_SERIAL`: `i2a_ASN1_INTEGER` (uppercase hex, two digits a byte, sign
     /// padding dropped, `-` for negative, `\` + newline after every 35 bytes).
     pub fn m_serial(&self) -> String {
-        self.m_serial.clone()
+        self.serial.i2a()
     }
 
     /// `SSL_*_V_START`: `ASN1_TIME_print` of notBefore (`Nov 25 16:43:29 2027 GMT`).
     pub fn v_start(&self) -> String {
-        self.v_start.clone()
+        asn1_time_print(&self.not_before)
     }
 
     /// `SSL_*_V_END`: `ASN1_TIME_print` of notAfter.
     pub fn v_end(&self) -> String {
-        self.v_end.clone()
+        asn1_time_print(&self.not_after)
     }
 
     /// notAfter as Unix seconds, read as OpenSSL reads it (UTCTime `YY < 50` → 20YY,
@@ -296,12 +287,12 @@ impl Cert {
     /// `SSL_*_A_SIG`: OpenSSL long name of the TBS signature algorithm, `UNKNOWN` if
     /// OpenSSL has no NID for it.
     pub fn a_sig(&self) -> String {
-        self.a_sig.clone()
+        obj_long_name_or_unknown(&self.sig_oid)
     }
 
     /// `SSL_*_A_KEY`: OpenSSL long name of the public key algorithm, or `UNKNOWN`.
     pub fn a_key(&self) -> String {
-        self.a_key.clone()
+        obj_long_name_or_unknown(&self.key_oid)
     }
 
     /// `SSL_*_CERT`: `PEM_write_bio_X509` output.
@@ -405,16 +396,16 @@ impl Cert {
                 }
             };
             set_nonempty("M_VERSION", self.m_version().into_bytes());
-            set_nonempty("M_SERIAL", self.m_serial.clone().into_bytes());
-            set_nonempty("V_START", self.v_start.clone().into_bytes());
-            set_nonempty("V_END", self.v_end.clone().into_bytes());
+            set_nonempty("M_SERIAL", self.m_serial().into_bytes());
+            set_nonempty("V_START", self.v_start().into_bytes());
+            set_nonempty("V_END", self.v_end().into_bytes());
             if !server {
                 set_nonempty("V_REMAIN", self.v_remain(now_unix).into_bytes());
             }
             set_nonempty("S_DN", self.dn_bytes(NameKind::Subject, legacy));
             set_nonempty("I_DN", self.dn_bytes(NameKind::Issuer, legacy));
-            set_nonempty("A_KEY", self.a_key.clone().into_bytes());
-            set_nonempty("A_SIG", self.a_sig.clone().into_bytes());
+            set_nonempty("A_KEY", self.a_key().into_bytes());
+            set_nonempty("A_SIG", self.a_sig().into_bytes());
             if !server {
                 set_nonempty("CERT_RFC4523_CEA", self.compute_cea());
             }

@@ -656,11 +656,7 @@ pub(super) fn dump_extn_value(v: &[u8]) -> Option<Vec<u8>> {
     if t.tag == TAG_BMPSTRING && !t.content.len().is_multiple_of(2) {
         return None;
     }
-    let s = AsnString {
-        tag: t.tag,
-        data: t.content.to_vec(),
-        der: Vec::new(),
-    };
+    let s = AsnString::new(t.tag, t.content.to_vec());
     // A print failure writes nothing, but mod_ssl still keeps the (empty) value.
     Some(asn1_string_print_ex(&s, UTF8_CONVERT).unwrap_or_default())
 }

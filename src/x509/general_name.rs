@@ -177,28 +177,16 @@ pub(super) fn san_kind_matches(gn: &GenName, kind: SanKind) -> bool {
 /// nothing or, for otherName, the string type is wrong).
 pub(super) fn san_value(gn: &GenName, kind: SanKind) -> Option<Vec<u8>> {
     let s = match (gn, kind) {
-        (GenName::Email(d), _) | (GenName::Dns(d), _) => AsnString {
-            tag: TAG_IA5STRING,
-            data: d.clone(),
-            der: Vec::new(),
-        },
+        (GenName::Email(d), _) | (GenName::Dns(d), _) => AsnString::new(TAG_IA5STRING, d.clone()),
         (GenName::Other { value, .. }, SanKind::MsUpn)
             if value.universal_tag == Some(TAG_UTF8STRING) && !value.constructed =>
         {
-            AsnString {
-                tag: TAG_UTF8STRING,
-                data: value.content.clone(),
-                der: Vec::new(),
-            }
+            AsnString::new(TAG_UTF8STRING, value.content.clone())
         }
         (GenName::Other { value, .. }, SanKind::DnsSrv)
             if value.universal_tag == Some(TAG_IA5STRING) && !value.constructed =>
         {
-            AsnString {
-                tag: TAG_IA5STRING,
-                data: value.content.clone(),
-                der: Vec::new(),
-            }
+            AsnString::new(TAG_IA5STRING, value.content.clone())
         }
         _ => return None,
     };

@@ -30,8 +30,34 @@ pub(super) struct AsnString {
     /// `data`: content octets (bits without the unused-bits octet for BIT STRING;
     /// the whole TLV for SEQUENCE).
     pub(super) data: Vec<u8>,
-    /// The DER re-encoding `i2d_ASN1_TYPE` produces (used by `#` dumps).
-    pub(super) der: Vec<u8>,
+    /// A BIT STRING's unused-bits count (0 for any other type).
+    pub(super) unused_bits: u8,
+}
+
+impl AsnString {
+    /// A string of `tag` holding `data`.
+    pub(super) fn new(tag: u32, data: Vec<u8>) -> AsnString {
+        AsnString {
+            tag,
+            data,
+            unused_bits: 0,
+        }
+    }
+
+    /// The DER re-encoding `i2d_ASN1_TYPE` produces (for `#` dumps).
+    pub(super) fn der(&self) -> Vec<u8> {
+        if self.tag == TAG_SEQUENCE {
+            return self.data.clone();
+        }
+        let bit_string = self.tag == TAG_BIT_STRING;
+        let len = self.data.len() + usize::from(bit_string);
+        let mut der = der_header(CLASS_UNIVERSAL, false, self.tag, len);
+        if bit_string {
+            der.push(self.unused_bits);
+        }
+        der.extend_from_slice(&self.data);
+        der
+    }
 }
 
 /// `char_type[]` bits that matter for the flags used here.
@@ -159,6 +185,25 @@ pub(super) fn utf8_putc(v: u32, buf: &mut [u8; 4]) -> &[u8] {
     &buf[..n]
 }
 
+/// Whether [`do_buf`] writes these bytes (read one byte a character, or
+/// as UTF-8, which for ASCII is the same) as they are: all ASCII, none
+/// escaped under `flags`, with `do_buf`'s first- and last-character flags.
+/// The common case (a name of letters and spaces) then costs one copy.
+fn copies_unescaped(data: &[u8], flags: u32) -> bool {
+    let q = data.len();
+    data.iter().enumerate().all(|(i, &b)| {
+        let mut orflags = if i == 0 && flags & ESC_2253 != 0 {
+            CHAR_FIRST_ESC
+        } else {
+            0
+        };
+        if i + 1 == q && flags & ESC_2253 != 0 {
+            orflags = CHAR_LAST_ESC;
+        }
+        b < 0x80 && char_type(b) & (flags | orflags) == 0 && !(b == b'\\' && flags & ESC_FLAGS != 0)
+    })
+}
+
 /// `do_buf`: None when OpenSSL returns -1.
 pub(super) fn do_buf(
     data: &[u8],
@@ -172,6 +217,19 @@ pub(super) fn do_buf(
         0..=2 | 4 => {}
         _ => return None,
     }
+    if (width == 0 || width == 1) && copies_unescaped(data, flags) {
+        return Some((data.to_vec(), false));
+    }
+    do_buf_each(data, width, convert, flags)
+}
+
+/// [`do_buf`] character by character, as OpenSSL does it.
+pub(super) fn do_buf_each(
+    data: &[u8],
+    width: i32,
+    convert: bool,
+    flags: u32,
+) -> Option<(Vec<u8>, bool)> {
     let mut out = Vec::with_capacity(data.len());
     let mut quotes = false;
     let mut p = 0usize;
@@ -243,8 +301,10 @@ pub(super) fn asn1_string_print_ex(s: &AsnString, lflags: u32) -> Option<Vec<u8>
     };
     if width == -1 {
         let mut out = vec![b'#'];
+        let der;
         let bytes = if lflags & DUMP_DER != 0 {
-            &s.der
+            der = s.der();
+            &der
         } else {
             &s.data
         };
@@ -342,11 +402,7 @@ pub(super) fn name_value_from_tlv(t: &Tlv<'_>, raw: &[u8]) -> Result<AsnString, 
         if !t.constructed {
             return Err("primitive SEQUENCE".into());
         }
-        return Ok(AsnString {
-            tag: t.tag,
-            data: raw.to_vec(),
-            der: raw.to_vec(),
-        });
+        return Ok(AsnString::new(t.tag, raw.to_vec()));
     }
     if t.constructed {
         return Err("constructed string attribute values are not supported".into());
@@ -370,23 +426,13 @@ pub(super) fn name_value_from_tlv(t: &Tlv<'_>, raw: &[u8]) -> Result<AsnString, 
         if let Some(last) = data.last_mut() {
             *last &= 0xffu8 << pad;
         }
-        let mut content = vec![pad];
-        content.extend_from_slice(&data);
-        let mut der = der_header(CLASS_UNIVERSAL, false, t.tag, content.len());
-        der.extend_from_slice(&content);
         return Ok(AsnString {
             tag: t.tag,
             data,
-            der,
+            unused_bits: pad,
         });
     }
-    let mut der = der_header(CLASS_UNIVERSAL, false, t.tag, t.content.len());
-    der.extend_from_slice(t.content);
-    Ok(AsnString {
-        tag: t.tag,
-        data: t.content.to_vec(),
-        der,
-    })
+    Ok(AsnString::new(t.tag, t.content.to_vec()))
 }
 
 /// The bytes a C string function (`%s`, `BIO_puts`, `strlen`) sees: up to

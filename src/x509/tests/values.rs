@@ -1,4 +1,5 @@
 use super::*;
+use crate::x509::string::{do_buf, do_buf_each};
 
 // ------------------------------------------------------------------
 // Serials
@@ -254,4 +255,27 @@ fn oid_text_round_trips_and_quirks() {
     assert!(check_oid(&[]).is_err());
     assert!(check_oid(&[0x55, 0x80, 0x01]).is_err());
     assert!(check_oid(&[0x55, 0x81]).is_err());
+}
+
+proptest::proptest! {
+    /// do_buf's one-copy path gives what the character-by-character one does.
+    #[test]
+    fn the_unescaped_copy_is_do_buf(
+        data in proptest::collection::vec(
+            proptest::prop_oneof![
+                // mostly plain letters, with each kind of character do_buf escapes
+                8 => proptest::sample::select(b"aaaaZZ= #\\\"+;\x01\x7f\xc3".to_vec()),
+                1 => proptest::num::u8::ANY,
+            ],
+            0..6,
+        ),
+        width in 0i32..2,
+        convert: bool,
+        flags in 0u32..0x10,
+    ) {
+        proptest::prop_assert_eq!(
+            do_buf(&data, width, convert, flags),
+            do_buf_each(&data, width, convert, flags)
+        );
+    }
 }
