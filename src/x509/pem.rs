@@ -85,7 +85,9 @@ pub(super) fn pem_blocks(pem: &str) -> Result<Vec<(usize, Vec<u8>)>, CertError> 
                     ),
                 });
             }
-            body.extend(line.chars().filter(|c| !c.is_ascii_whitespace()));
+            for word in line.split_ascii_whitespace() {
+                body.push_str(word);
+            }
         }
     }
     if let Some((label, line, _)) = open {
