@@ -62,17 +62,6 @@ fn missing(what: &str, why: &str) {
     ));
 }
 
-/// The corpus, without the expressions that read the test's data files.
-fn corpus() -> Vec<(usize, String)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat/corpus.txt");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#') && !l.contains("@DATA@"))
-        .map(str::to_string)
-        .enumerate()
-        .collect()
-}
-
 /// Request headers the clients send, and which of them the documented
 /// formats log.
 const SENT: &[&str] = &["Host", "User-Agent", "Accept", "X-Probe"];
@@ -516,7 +505,7 @@ fn audits_of_real_server_logs_agree_with_apache() {
     // The expressions: compiled by sslrequire (what it refuses, Apache
     // refuses too: tests/apache_live.rs) and reading only what the log
     // carries.
-    let corpus = corpus();
+    let corpus = live::files::corpus_without_data();
     let mut programs: BTreeMap<usize, (String, Program)> = BTreeMap::new();
     let mut apache_set = Vec::new();
     let mut nginx_set = BTreeSet::new();
