@@ -146,3 +146,52 @@ impl Drop for Nginx {
         self.stop();
     }
 }
+
+/// The `auth_request` location of the README (the variables nginx passes),
+/// proxied to `upstream`.
+pub fn auth_location(upstream: &str) -> String {
+    format!(
+        r#"    location = /_sslrequire {{
+        internal;
+        proxy_pass http://{upstream};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_pass_request_body off;
+        proxy_set_header Content-Length "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-SSLRequire-Uri $request_uri;
+        proxy_set_header X-SSLRequire-Request $request;
+        proxy_set_header X-SSLRequire-Method $request_method;
+        proxy_set_header X-SSLRequire-Server-Protocol $server_protocol;
+        proxy_set_header X-SSLRequire-Remote-Addr $remote_addr;
+        proxy_set_header X-SSLRequire-Remote-Port $remote_port;
+        proxy_set_header X-SSLRequire-Remote-User $remote_user;
+        proxy_set_header X-SSLRequire-Server-Name $server_name;
+        proxy_set_header X-SSLRequire-Server-Port $server_port;
+        proxy_set_header X-SSLRequire-SSL-Protocol $ssl_protocol;
+        proxy_set_header X-SSLRequire-SSL-Cipher $ssl_cipher;
+        proxy_set_header X-SSLRequire-SSL-Server-Name $ssl_server_name;
+        proxy_set_header X-SSLRequire-SSL-Session-Id $ssl_session_id;
+        proxy_set_header X-SSLRequire-SSL-Session-Reused $ssl_session_reused;
+        proxy_set_header X-SSLRequire-SSL-Client-Verify $ssl_client_verify;
+        proxy_set_header X-SSLRequire-SSL-Client-Cert $ssl_client_escaped_cert;
+    }}
+"#
+    )
+}
+
+/// The beginning of every configuration here: foreground, pid and logs in
+/// the prefix.
+pub fn preamble(prefix: &Path, modules: &str) -> String {
+    let p = |s: &str| prefix.join(s).display().to_string();
+    let mut c = format!(
+        "{modules}daemon off;\nmaster_process on;\nworker_processes 1;\npid {};\nerror_log {} info;\nevents {{ worker_connections 512; }}\n",
+        p("run/nginx.pid"),
+        p("logs/nginx-error.log")
+    );
+    c.push_str("http {\n  access_log off;\n  keepalive_requests 100000;\n");
+    for t in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+        c.push_str(&format!("  {t}_temp_path {};\n", p(&format!("run/{t}"))));
+    }
+    c
+}
