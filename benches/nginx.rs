@@ -123,7 +123,9 @@ fn through_nginx(c: &mut Criterion) {
     let _nginx = nginx::Nginx::start(&bin, &prefix, &conf, port).expect("nginx starts");
     let mut roots = rustls::RootCertStore::empty();
     roots
-        .add(rustls::pki_types::CertificateDer::from(pki.root.der.clone()))
+        .add(rustls::pki_types::CertificateDer::from(
+            pki.root.der.clone(),
+        ))
         .unwrap();
     let setup = Setup {
         pki,
