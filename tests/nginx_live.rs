@@ -126,9 +126,9 @@ fn run_tasks(
     exprs: &[usize],
     verify_path: &str,
     verify_of: fn(&[u8]) -> String,
-) -> Vec<(String, Vec<client::Response>)> {
+) -> Vec<TaskResult> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<(String, Vec<client::Response>)>>> =
+    let results: Mutex<Vec<Option<TaskResult>>> =
         Mutex::new((0..tasks.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..2 {
@@ -178,6 +178,9 @@ fn run_tasks(
         .map(|r| r.expect("every task ran"))
         .collect()
 }
+
+/// A task's verification result and responses.
+type TaskResult = (String, Vec<client::Response>);
 
 fn apache_verify(body: &[u8]) -> String {
     body.split(|&b| b == 0)

@@ -8,7 +8,7 @@ use hyper::body::Bytes;
 use hyper::{HeaderMap, Response, StatusCode};
 
 use super::super::policy::{Decision, Policy};
-use super::{header, is_ip, parsed, respond, Answer, Asked};
+use super::{header, is_ip, parsed, respond, Answer, Asked, Fields};
 
 /// `X-SSLRequire-*` header → nginx variable → the log field (and so the
 /// variable) it becomes. The README's snippet is this table.
@@ -70,7 +70,7 @@ fn is_own(name: &str) -> bool {
 /// # Errors
 /// No `X-SSLRequire-Uri` (not a subrequest of the README's snippet), or a
 /// `$remote_addr` that is no address.
-pub fn fields(headers: &HeaderMap) -> Result<(Vec<u8>, Vec<(String, Vec<u8>)>), String> {
+pub fn fields(headers: &HeaderMap) -> Result<(Vec<u8>, Fields), String> {
     let target = header(headers, URI_HEADER);
     if !target.starts_with(b"/") {
         return Err(format!(

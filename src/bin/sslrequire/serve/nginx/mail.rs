@@ -16,7 +16,7 @@ use hyper::body::Bytes;
 use hyper::{HeaderMap, Response, StatusCode};
 
 use super::super::policy::{Decision, Policy};
-use super::{dn, header, is_ip, parsed, respond, Answer, Asked};
+use super::{dn, header, is_ip, parsed, respond, Answer, Asked, Fields};
 
 /// Headers that are no request variable: the password (never exposed to
 /// expressions or logs) and the certificate (its variables are).
@@ -32,7 +32,7 @@ pub const PORT_HEADER: &str = "x-sslrequire-server-port";
 /// # Errors
 /// An unknown `Auth-Protocol`, a `Client-IP` that is no address, a subject
 /// or issuer that is not an RFC 2253 name.
-pub fn fields(headers: &HeaderMap) -> Result<(&'static str, Vec<(String, Vec<u8>)>), String> {
+pub fn fields(headers: &HeaderMap) -> Result<(&'static str, Fields), String> {
     let get = |name: &str| header(headers, name);
     let kind = match get("auth-protocol") {
         b"imap" => "imap",

@@ -298,12 +298,15 @@ pub fn header<'h>(headers: &'h hyper::HeaderMap, name: &str) -> &'h [u8] {
     headers.get(name).map_or(&[][..], HeaderValue::as_bytes)
 }
 
+/// nginx's variables by their log field names, with their values.
+pub type Fields = Vec<(String, Vec<u8>)>;
+
 /// Decides a request of `kind` from nginx's variables by their log field
 /// names (mapped onto a session as an nginx log line is), with the rules
 /// that apply to `kind`, `listener` and `path`.
 pub fn decide(
     policy: &Policy,
-    fields: Vec<(String, Vec<u8>)>,
+    fields: Fields,
     kind: &str,
     listener: &str,
     path: Option<&[u8]>,
