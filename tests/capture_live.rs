@@ -25,6 +25,8 @@
 
 #[path = "support/apache_live/mod.rs"]
 mod live;
+#[path = "support/nginx.rs"]
+mod nginx;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -58,17 +60,6 @@ fn missing(what: &str, why: &str) {
     say(&format!(
         "capture-compat: SKIPPED ********** no usable {what}: {why}. Install it (see .ci/run) to run this test. **********"
     ));
-}
-
-/// The corpus, without the expressions that read the test's data files.
-fn corpus() -> Vec<(usize, String)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat/corpus.txt");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#') && !l.contains("@DATA@"))
-        .map(str::to_string)
-        .enumerate()
-        .collect()
 }
 
 /// Request headers the clients send, and which of them the documented
@@ -259,130 +250,44 @@ fn line_key(c: &capture::Capture, ports: &HashMap<u16, usize>) -> Result<(usize,
     Ok((task, n))
 }
 
-/// A private nginx, stopped by its own PID.
-struct Nginx {
-    child: Child,
-}
-
-impl Nginx {
-    fn find() -> Result<PathBuf, String> {
-        match std::env::var_os("SSLREQUIRE_NGINX") {
-            Some(p) if Path::new(&p).is_file() => Ok(PathBuf::from(p)),
-            Some(p) => Err(format!(
-                "SSLREQUIRE_NGINX={} does not exist",
-                p.to_string_lossy()
-            )),
-            None => [
-                "/usr/sbin/nginx",
-                "/usr/local/sbin/nginx",
-                "/usr/local/nginx/sbin/nginx",
-            ]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file())
-            .ok_or_else(|| "no nginx binary (looked in /usr/sbin, /usr/local/sbin)".to_string()),
-        }
+/// The nginx configuration: its access log with the documented format.
+fn nginx_config(work: &WorkDir, port: u16) -> String {
+    let p = |s: &str| work.path(s).display().to_string();
+    let mut c = String::new();
+    c.push_str("daemon off;\nmaster_process on;\nworker_processes 1;\n");
+    c.push_str(&format!(
+        "pid {};\nerror_log {} warn;\n",
+        p("run/nginx.pid"),
+        p("logs/nginx-error.log")
+    ));
+    c.push_str("events { worker_connections 256; }\nhttp {\n");
+    for t in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+        c.push_str(&format!("  {t}_temp_path {};\n", p(&format!("run/{t}"))));
     }
-
-    fn config(work: &WorkDir, port: u16) -> String {
-        let p = |s: &str| work.path(s).display().to_string();
-        let mut c = String::new();
-        c.push_str("daemon off;\nmaster_process on;\nworker_processes 1;\n");
+    c.push_str(&format!("  {NGINX_LOG_FORMAT}\n"));
+    c.push_str(&format!(
+        "  access_log {} sslrequire;\n",
+        p("logs/nginx-access.log")
+    ));
+    c.push_str("  keepalive_requests 100000;\n");
+    c.push_str(&format!(
+        "  server {{\n    listen 127.0.0.1:{port} ssl;\n    server_name localhost;\n"
+    ));
+    c.push_str("    ssl_protocols TLSv1.2 TLSv1.3;\n");
+    for kind in ["rsa", "ec"] {
         c.push_str(&format!(
-            "pid {};\nerror_log {} warn;\n",
-            p("run/nginx.pid"),
-            p("logs/nginx-error.log")
+            "    ssl_certificate {};\n    ssl_certificate_key {};\n",
+            p(&format!("certs/server-{kind}.pem")),
+            p(&format!("certs/server-{kind}.key"))
         ));
-        c.push_str("events { worker_connections 256; }\nhttp {\n");
-        for t in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"] {
-            c.push_str(&format!("  {t}_temp_path {};\n", p(&format!("run/{t}"))));
-        }
-        c.push_str(&format!("  {NGINX_LOG_FORMAT}\n"));
-        c.push_str(&format!(
-            "  access_log {} sslrequire;\n",
-            p("logs/nginx-access.log")
-        ));
-        c.push_str("  keepalive_requests 100000;\n");
-        c.push_str(&format!(
-            "  server {{\n    listen 127.0.0.1:{port} ssl;\n    server_name localhost;\n"
-        ));
-        c.push_str("    ssl_protocols TLSv1.2 TLSv1.3;\n");
-        for kind in ["rsa", "ec"] {
-            c.push_str(&format!(
-                "    ssl_certificate {};\n    ssl_certificate_key {};\n",
-                p(&format!("certs/server-{kind}.pem")),
-                p(&format!("certs/server-{kind}.key"))
-            ));
-        }
-        c.push_str(&format!(
-            "    ssl_client_certificate {};\n    ssl_verify_client optional_no_ca;\n    ssl_verify_depth 5;\n",
-            p("certs/root-ca.pem")
-        ));
-        c.push_str(&format!("    root {};\n", p("htdocs")));
-        c.push_str("    location /e/ { return 200 \"ok\\n\"; }\n  }\n}\n");
-        c
     }
-
-    fn start(bin: &Path, work: &WorkDir, port: u16) -> Result<Nginx, String> {
-        let conf = work.write("conf/nginx.conf", Nginx::config(work, port), 0o644);
-        let child = Command::new(bin)
-            .arg("-p")
-            .arg(work.path(""))
-            .arg("-c")
-            .arg(&conf)
-            .arg("-e")
-            .arg(work.path("logs/nginx-error.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("start {}: {e}", bin.display()))?;
-        let mut n = Nginx { child };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(Some(status)) = n.child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut e) = n.child.stderr.take() {
-                    use std::io::Read;
-                    let _ = e.read_to_string(&mut err);
-                }
-                return Err(format!("nginx exited at start ({status}): {err}"));
-            }
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Ok(n);
-            }
-            if Instant::now() > deadline {
-                return Err(format!("nginx did not listen on 127.0.0.1:{port}"));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
-        }
-        // SIGQUIT: graceful stop, the log written.
-        let _ = Command::new("kill")
-            .arg("-QUIT")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        self.stop();
-    }
+    c.push_str(&format!(
+        "    ssl_client_certificate {};\n    ssl_verify_client optional_no_ca;\n    ssl_verify_depth 5;\n",
+        p("certs/root-ca.pem")
+    ));
+    c.push_str(&format!("    root {};\n", p("htdocs")));
+    c.push_str("    location /e/ { return 200 \"ok\\n\"; }\n  }\n}\n");
+    c
 }
 
 /// Options under which sslrequire sees what this Apache sees: every file
@@ -588,7 +493,7 @@ fn audits_of_real_server_logs_agree_with_apache() {
         Err(why) => return missing("Apache httpd 2.4 with mod_ssl", &why),
     };
     // Without nginx (locally) its part is skipped, loudly; the rest runs.
-    let nginx_bin = Nginx::find().map_err(|why| missing("nginx", &why)).ok();
+    let nginx_bin = nginx::find().map_err(|why| missing("nginx", &why)).ok();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -600,7 +505,7 @@ fn audits_of_real_server_logs_agree_with_apache() {
     // The expressions: compiled by sslrequire (what it refuses, Apache
     // refuses too: tests/apache_live.rs) and reading only what the log
     // carries.
-    let corpus = corpus();
+    let corpus = live::files::corpus_without_data();
     let mut programs: BTreeMap<usize, (String, Program)> = BTreeMap::new();
     let mut apache_set = Vec::new();
     let mut nginx_set = BTreeSet::new();
@@ -699,9 +604,11 @@ fn audits_of_real_server_logs_agree_with_apache() {
     let (nginx_ports, nginx_log) = match &nginx_bin {
         Some(bin) => {
             let nport = server::free_port();
-            let mut nginx = Nginx::start(bin, &work, nport).unwrap_or_else(|e| {
-                panic!("capture-compat: nginx is installed but did not start: {e}")
-            });
+            let conf = nginx_config(&work, nport);
+            let mut nginx =
+                nginx::Nginx::start(bin, &work.root, &conf, nport).unwrap_or_else(|e| {
+                    panic!("capture-compat: nginx is installed but did not start: {e}")
+                });
             let ports = run_requests(nport, &pki, &roots, &tasks, &nginx_ns);
             nginx.stop();
             let log = std::fs::read_to_string(work.path("logs/nginx-access.log"))

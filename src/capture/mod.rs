@@ -157,6 +157,19 @@ fn error(field: impl Into<String>, message: impl Into<String>) -> SessionError {
     }
 }
 
+/// Builds a session from nginx's variables by their log field names (the
+/// names of [`NGINX_LOG_FORMAT`]: `SSL_PROTOCOL` for `$ssl_protocol`,
+/// `ssl_client_escaped_cert` for `$ssl_client_escaped_cert`, `REMOTE_ADDR`,
+/// `http:User-Agent` …): the mapping of an nginx log line, for servers that
+/// receive the same variables another way (`sslrequire serve nginx`). An
+/// empty value is unset.
+///
+/// # Errors
+/// A [`SessionError`] naming the field.
+pub fn from_nginx_fields(fields: Vec<(String, Vec<u8>)>) -> Result<Capture, SessionError> {
+    from_fields(fields, Format::Nginx)
+}
+
 /// The instant of a log line: RFC 3339, Apache's `%{%Y-%m-%dT%H:%M:%S%z}t`
 /// or its default `%t` (`[10/Oct/2026:13:55:36 -0700]`).
 fn time(v: &str) -> Option<String> {
@@ -337,8 +350,10 @@ fn from_fields(
     })
 }
 
-/// `%XX` escapes decoded (an invalid escape is kept as it is).
-fn percent_decode(b: &[u8]) -> Vec<u8> {
+/// `%XX` escapes decoded (an invalid escape is kept as it is): nginx's
+/// escaping of `$ssl_client_escaped_cert` and of its mail `auth_http`
+/// headers (`+` is not a space).
+pub fn percent_decode(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {

@@ -311,8 +311,13 @@ fn set_vars(map: &mut VarMap, vars: BTreeMap<String, Vec<u8>>) -> Vec<SessionErr
     warnings
 }
 
-/// `ap_unescape_url`'s decoding of a request path (a request with a bad
-/// escape never reaches access checks; such a value is kept as it is).
+/// `ap_unescape_url`'s decoding of a request path, as Apache's
+/// `REQUEST_URI` shows it (a request with a bad escape, `%00` or `%2F`
+/// never reaches access checks; such a value is kept as it is).
+pub fn unescape_url_path(b: &[u8]) -> Vec<u8> {
+    percent_decode(b)
+}
+
 fn percent_decode(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

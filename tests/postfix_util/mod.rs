@@ -1,6 +1,6 @@
-//! Shared by the Postfix policy-server tests and benchmark: start
-//! `sslrequire serve postfix` on a free port, read its log, talk the
-//! policy protocol.
+//! Shared by the policy-server tests and benchmarks: start
+//! `sslrequire serve postfix` (or `serve nginx`) on a free port, read its
+//! log, talk the Postfix policy protocol.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -41,7 +41,7 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A running `sslrequire serve postfix`, killed on drop.
+/// A running `sslrequire serve …`, killed on drop.
 pub struct Server {
     pub child: Child,
     pub port: u16,
@@ -53,10 +53,15 @@ impl Server {
     /// Starts the server on 127.0.0.1 (free port) with `policy` written to
     /// `dir/policy.toml` and the extra flags.
     pub fn start(dir: &Path, policy: &str, extra: &[&str]) -> Server {
+        Server::start_as("postfix", dir, policy, extra)
+    }
+
+    /// [`Server::start`] for `sslrequire serve SERVER`.
+    pub fn start_as(server: &str, dir: &Path, policy: &str, extra: &[&str]) -> Server {
         let path = dir.join("policy.toml");
         std::fs::write(&path, policy).unwrap();
         let mut child = Command::new(BIN)
-            .args(["serve", "postfix", "--policy"])
+            .args(["serve", server, "--policy"])
             .arg(&path)
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
@@ -64,7 +69,7 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("start sslrequire serve postfix");
+            .unwrap_or_else(|e| panic!("start sslrequire serve {server}: {e}"));
         let log = Arc::new(Mutex::new(Vec::new()));
         let stderr = child.stderr.take().unwrap();
         let sink = log.clone();
@@ -350,4 +355,62 @@ pub fn expected(state: &str, tls: bool, cert: &str, full_chain: bool) -> &'stati
         "alice" | "zoe" | "bob" => "OK",
         _ => "DEFER_IF_PERMIT 4.7.1 no acceptable client certificate",
     }
+}
+
+/// One HTTP exchange on `s` (for `serve nginx`): writes `request`, reads
+/// the response head and its `Content-Length` body. None when the
+/// connection closes first.
+pub fn http_exchange(s: &mut TcpStream, request: &[u8]) -> Option<HttpAnswer> {
+    s.write_all(request).ok()?;
+    read_http(s)
+}
+
+/// An HTTP response.
+#[derive(Debug, Clone)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpAnswer {
+    /// A header's value (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one HTTP response from `s` (byte by byte up to the head's end, so
+/// nothing of a following response is consumed).
+pub fn read_http(s: &mut TcpStream) -> Option<HttpAnswer> {
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if s.read(&mut b).ok()? == 0 {
+            return None;
+        }
+        head.push(b[0]);
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = text.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut answer = HttpAnswer {
+        status,
+        headers,
+        body: Vec::new(),
+    };
+    let len: usize = answer
+        .header("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    answer.body = vec![0; len];
+    s.read_exact(&mut answer.body).ok()?;
+    Some(answer)
 }

@@ -61,3 +61,15 @@ pub fn write_files(work: &WorkDir, pki: &Pki) {
     std::os::unix::fs::symlink("user.txt", work.path("data/link")).expect("symlink");
     std::os::unix::fs::symlink("nowhere", work.path("data/dangling")).expect("symlink");
 }
+
+/// The corpus (tests/compat/corpus.txt), numbered, without the
+/// expressions that read the test's data files (`@DATA@`).
+pub fn corpus_without_data() -> Vec<(usize, String)> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat/corpus.txt");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#') && !l.contains("@DATA@"))
+        .map(str::to_string)
+        .enumerate()
+        .collect()
+}

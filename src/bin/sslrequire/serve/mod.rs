@@ -4,8 +4,10 @@
 //! file ([`policy`]) and its reload on SIGHUP, the listeners, the bounds on
 //! connections and requests, and the one-line-per-event log on stderr. A
 //! server (e.g. [`postfix`]) brings its protocol: how a request is read,
-//! mapped onto variables and answered.
+//! mapped onto variables and answered; [`nginx`] speaks HTTP (nginx's mail
+//! `auth_http` and HTTP `auth_request`).
 
+pub mod nginx;
 pub mod policy;
 pub mod postfix;
 
@@ -38,6 +40,13 @@ pub enum Server {
     ///
     /// Example: sslrequire serve postfix --policy /etc/postfix/sslrequire.toml --listen 127.0.0.1:10040
     Postfix(ServeCommon),
+    /// An nginx auth server: the mail proxy's auth_http (Auth-SSL-*
+    /// headers) and HTTP's auth_request (the README's snippet passes
+    /// nginx's $ssl_* variables); the policy file's rules decide per
+    /// protocol and URI prefix. Logs one line per decision on stderr.
+    ///
+    /// Example: sslrequire serve nginx --policy /etc/nginx/sslrequire.toml --listen 127.0.0.1:10041
+    Nginx(ServeCommon),
 }
 
 /// The flags every server takes.
@@ -56,10 +65,12 @@ pub struct ServeCommon {
     #[arg(long)]
     pub check: bool,
     /// The longest request line accepted, in bytes (a longer one closes the
-    /// connection after a safe answer).
-    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
-    pub max_line: usize,
-    /// The most attributes one request may have.
+    /// connection after a safe answer). Default: 4096 for postfix (one
+    /// attribute line); 262144 for nginx (one request head, whose escaped
+    /// client certificate is the longest header).
+    #[arg(long, value_name = "BYTES")]
+    pub max_line: Option<usize>,
+    /// The most attributes (nginx: headers) one request may have.
     #[arg(long, value_name = "N", default_value_t = 128)]
     pub max_attributes: usize,
     /// Seconds a connection may stay idle (Postfix's own default
@@ -189,7 +200,7 @@ where
     let shared = Arc::new(Shared {
         policy: RwLock::new(Arc::new(policy)),
         limits: Limits {
-            max_line: args.max_line.max(64),
+            max_line: args.max_line.unwrap_or(4096).max(64),
             max_attributes: args.max_attributes.max(1),
             idle: Duration::from_secs(args.idle_timeout.max(1)),
         },
@@ -285,5 +296,6 @@ fn describe(p: &Policy) -> String {
 pub fn main(a: ServeArgs) -> Outcome {
     match a.server {
         Server::Postfix(args) => postfix::run(args),
+        Server::Nginx(args) => nginx::run(args),
     }
 }

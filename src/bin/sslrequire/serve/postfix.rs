@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use sslrequire::{Machine, VarMap};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use super::policy::{Policy, Protocol};
+use super::policy::{Decision, Policy, Protocol};
 use super::{log, Conn, Limits, ServeCommon};
 use crate::Outcome;
 
@@ -256,84 +256,38 @@ pub fn request_env(attrs: &[(String, String)]) -> Result<VarMap, String> {
     Ok(env)
 }
 
-/// The outcome of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    /// The rule that answered (`-`: none did).
-    pub rule: String,
-    /// `allow`, `deny`, `error` (evaluation or request error), `none`.
-    pub verdict: &'static str,
-    /// What Postfix is told (after `action=`).
-    pub action: String,
-    /// The error, for the log.
-    pub error: Option<String>,
-}
-
 /// Decides one request: the rules that apply to its `protocol_state` on
-/// `listener` run in file order; the first answer other than `DUNNO`
-/// is the answer (as Postfix's own restriction lists); when all say
-/// `DUNNO`, the policy's `default`. An evaluation error answers the
-/// policy's `on_error` at once.
+/// `listener` run in file order ([`Policy::decide`]); a request that is not
+/// `request=smtpd_access_policy` or whose attributes are malformed answers
+/// the policy's `on_error`.
 pub fn decide(
     policy: &Policy,
     listener: &str,
     attrs: &[(String, String)],
     machine: &mut Machine,
 ) -> Decision {
-    let error = |e: String| Decision {
-        rule: "-".into(),
-        verdict: "error",
-        action: policy.on_error.clone(),
-        error: Some(e),
-    };
     match attrs.iter().find(|(n, _)| n == "request") {
         Some((_, v)) if v == "smtpd_access_policy" => {}
         Some((_, v)) => {
-            return error(format!(
-                "request={v}: only smtpd_access_policy requests are answered"
-            ))
+            return Decision::error(
+                policy,
+                format!("request={v}: only smtpd_access_policy requests are answered"),
+            )
         }
-        None => return error("no request= attribute: not a policy request".into()),
+        None => {
+            return Decision::error(policy, "no request= attribute: not a policy request".into())
+        }
     }
     let env = match request_env(attrs) {
         Ok(env) => env,
-        Err(e) => return error(e),
+        Err(e) => return Decision::error(policy, e),
     };
     let state = attrs
         .iter()
         .find(|(n, _)| n == "protocol_state")
         .map_or("", |(_, v)| v.as_str());
-    let mut last: Option<(&str, &'static str)> = None;
-    for rule in policy.rules.iter().filter(|r| r.applies(state, listener)) {
-        let (verdict, action) = match rule.program.eval_with(machine, &env) {
-            Ok(true) => ("allow", &rule.allow),
-            Ok(false) => ("deny", &rule.deny),
-            Err(e) => {
-                return Decision {
-                    rule: rule.name.clone(),
-                    verdict: "error",
-                    action: policy.on_error.clone(),
-                    error: Some(format!("{}: {}", e.code(), e.message())),
-                }
-            }
-        };
-        if !action.eq_ignore_ascii_case("DUNNO") {
-            return Decision {
-                rule: rule.name.clone(),
-                verdict,
-                action: action.clone(),
-                error: None,
-            };
-        }
-        last = Some((&rule.name, verdict));
-    }
-    let (rule, verdict) = last.unwrap_or(("-", "none"));
-    Decision {
-        rule: rule.into(),
-        verdict,
-        action: policy.default.clone(),
-        error: None,
-    }
+    let rules = policy.rules.iter().filter(|r| r.applies(state, listener));
+    policy.decide(rules, machine, &env)
 }
 
 /// One request as read from the connection.
@@ -512,12 +466,7 @@ fn malformed(
             if close { ", connection closed" } else { "" }
         ),
     );
-    Decision {
-        rule: "-".into(),
-        verdict: "error",
-        action: policy.on_error.clone(),
-        error: Some(why),
-    }
+    Decision::error(policy, why)
 }
 
 fn log_decision(peer: SocketAddr, listener: &str, attrs: &[(String, String)], d: &Decision) {
