@@ -78,15 +78,61 @@ impl<E: Env + ?Sized> Env for &E {
 /// A C string: everything up to the first NUL.
 #[inline]
 pub(crate) fn cstr(b: &[u8]) -> &[u8] {
-    // Most values are short: a plain scan beats memchr's set-up there.
-    let nul = if b.len() <= 32 {
-        b.iter().position(|&c| c == 0)
-    } else {
-        memchr::memchr(0, b)
-    };
-    match nul {
+    match nul(b) {
         Some(i) => &b[..i],
         None => b,
+    }
+}
+
+/// The first NUL byte of `b`. Most values are short: eight bytes at a time
+/// (the "has a zero byte" test) beats memchr's set-up there.
+#[inline]
+fn nul(b: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    if b.len() > 64 {
+        return memchr::memchr(0, b);
+    }
+    let mut words = b.chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            return w.iter().position(|&c| c == 0).map(|i| at + i);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&c| c == 0)
+        .map(|i| at + i)
+}
+
+/// Whether the C string in `value` is `k`, a constant without NUL: `value`
+/// is `k` exactly, or `k` followed by a NUL — no scan for the value's end.
+#[inline]
+pub(crate) fn eq_cstr(value: &[u8], k: &[u8]) -> bool {
+    use std::cmp::Ordering::*;
+    match value.len().cmp(&k.len()) {
+        Equal => same(value, k),
+        Greater => value[k.len()] == 0 && same(&value[..k.len()], k),
+        Less => false,
+    }
+}
+
+/// `a == b` for slices of one length; short ones (most constants) with two
+/// overlapping word loads each, not a call to `memcmp`.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let n = a.len();
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4"));
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
     }
 }
 
@@ -369,6 +415,28 @@ mod tests {
         );
         assert!(env.set("SSL_BOGUS", "x").is_err());
         assert!(env.set("NO_SUCH_VAR", "x").is_err());
+    }
+
+    #[test]
+    fn c_strings_end_at_the_first_nul() {
+        for len in 0..80 {
+            for at in (0..len).chain([usize::MAX]) {
+                let mut v = vec![b'a'; len];
+                if at < len {
+                    v[at] = 0;
+                    v[len - 1] = 0;
+                }
+                let want = v.iter().position(|&c| c == 0).unwrap_or(len);
+                assert_eq!(cstr(&v).len(), want, "len {len}, NUL at {at}");
+                // 0x80 and 0x01 around a NUL-free word are no NUL.
+                v.iter_mut().filter(|c| **c != 0).for_each(|c| *c = 0x81);
+                assert_eq!(cstr(&v).len(), want);
+            }
+        }
+        assert!(eq_cstr(b"abc", b"abc") && eq_cstr(b"abc\0x", b"abc"));
+        assert!(!eq_cstr(b"ab", b"abc") && !eq_cstr(b"abcx", b"abc"));
+        assert!(!eq_cstr(b"abd\0", b"abc") && eq_cstr(b"\0", b""));
+        assert!(!eq_cstr(b"x", b""));
     }
 
     #[test]
