@@ -275,6 +275,17 @@ fn per_request(c: &mut Criterion) {
             p.eval_with(&mut m, &env)
         })
     });
+    // The same by name over borrowed values (`VarRefs`: names resolved
+    // once per thread, values not copied).
+    g.bench_function("W1/varrefs+eval", |b| {
+        b.iter(|| {
+            let mut env = sslrequire::VarRefs::new();
+            for (n, val) in NAMES.iter().zip(&v) {
+                env.set(n, black_box(val.as_bytes())).unwrap();
+            }
+            p.eval_with(&mut m, &env)
+        })
+    });
     g.finish();
 }
 

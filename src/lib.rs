@@ -85,7 +85,7 @@ mod vm;
 mod x509;
 
 pub use dialect::{Dialect, UnknownDialect};
-pub use env::{Env, Var, VarMap};
+pub use env::{Env, Var, VarMap, VarRefs};
 pub use error::{Error, ErrorKind, Span};
 pub use func::strcmplex;
 pub use lint::{lint, Lint, Severity};

@@ -7,6 +7,7 @@
 
 pub mod cert;
 mod files;
+mod refs;
 mod resolve;
 pub(crate) mod var;
 /// Chain verification as mod_ssl + OpenSSL 3.0 do it (lives in `crate::x509`).
@@ -21,6 +22,7 @@ use crate::error::ErrorKind;
 
 use crate::dialect::Dialect;
 pub use files::{FileAccess, FileInfo, FileKind, Files, MAX_FILE_SIZE};
+pub use refs::VarRefs;
 pub use resolve::{resolve, Resolved};
 pub use var::*;
 
@@ -201,6 +203,44 @@ pub fn input_var(name: &str) -> Result<Var, UnknownVariable> {
     }
 }
 
+/// [`input_var`] of `name`, as [`canonical`] stores it, with its
+/// [`Var::key`], handed to `f`; remembered per thread: a proxy sets the
+/// same few names on every request, and resolving one walks Apache's name
+/// tables. The memory is direct-mapped — [`NAMES_KEPT`] names, a new name
+/// replaces the one in its place — so names from the network (a Postfix
+/// attribute, a captured session's `vars`) cannot grow it.
+pub(crate) fn with_input_var<R>(
+    name: &str,
+    f: impl FnOnce(&Var, Option<u64>) -> R,
+) -> Result<R, UnknownVariable> {
+    use std::cell::RefCell;
+    use std::hash::BuildHasher;
+    type Names = Vec<Option<(Box<str>, Var, Option<u64>)>>;
+    thread_local! {
+        static NAMES: RefCell<Names> = const { RefCell::new(Vec::new()) };
+    }
+    let at = rustc_hash::FxBuildHasher.hash_one(name) as usize % NAMES_KEPT;
+    NAMES.with(|names| {
+        if let Some(Some((n, var, key))) = names.borrow().get(at) {
+            if **n == *name {
+                return Ok(f(var, *key));
+            }
+        }
+        let var = canonical(input_var(name)?);
+        let key = var.key();
+        let r = f(&var, key);
+        let mut names = names.borrow_mut();
+        if names.is_empty() {
+            names.resize(NAMES_KEPT, None);
+        }
+        names[at] = Some((name.into(), var, key));
+        Ok(r)
+    })
+}
+
+/// How many names [`with_input_var`] keeps per thread.
+const NAMES_KEPT: usize = 256;
+
 /// A name given for a value that no expression could read: unknown to
 /// Apache, or an `SSL_*` name mod_ssl never provides (`VarMap::set`,
 /// `Program::layout`).
@@ -244,6 +284,31 @@ fn table_entry(name: &str) -> Option<Var> {
     (!entry.is_empty()).then(|| Var::Lookup(table, entry.into()))
 }
 
+/// How a name-keyed environment answers for `var`: a request table's entry
+/// by `entry(table, name)` (names case-blind, as APR tables), with
+/// Apache's `env()` order (notes, then the per-request environment, then
+/// the process's) and `HTTP_*` variables read from the request headers;
+/// every other variable by `plain(var)`.
+pub(crate) fn read_by_name<'s>(
+    var: &Var,
+    entry: impl Fn(Table, &str) -> Option<&'s [u8]>,
+    plain: impl FnOnce(&Var) -> Option<&'s [u8]>,
+) -> Option<&'s [u8]> {
+    match var {
+        Var::Lookup(Table::Env, name) => entry(Table::Env, name).or_else(|| {
+            [Table::Note, Table::RequestEnv, Table::OsEnv]
+                .into_iter()
+                .find_map(|t| entry(t, name))
+        }),
+        Var::Lookup(table, name) => entry(*table, name),
+        Var::Core(c) => match c.request_header() {
+            Some(h) => entry(Table::RequestHeader, h),
+            None => plain(var),
+        },
+        _ => plain(var),
+    }
+}
+
 /// A simple environment: variables set by name, with Apache's name rules.
 ///
 /// ```
@@ -281,7 +346,8 @@ impl VarMap {
         name: &str,
         value: impl Into<Vec<u8>>,
     ) -> Result<&mut VarMap, UnknownVariable> {
-        Ok(self.insert(input_var(name)?, value))
+        let var = with_input_var(name, |var, _| var.clone())?;
+        Ok(self.insert(var, value))
     }
 
     /// Sets a resolved variable. Request headers are one table: setting
@@ -344,21 +410,11 @@ impl VarMap {
 
 impl Env for VarMap {
     fn var(&self, var: &Var) -> Option<&[u8]> {
-        match var {
-            // Apache's env(): notes, then the per-request environment, then
-            // the process environment.
-            Var::Lookup(Table::Env, name) => self.entry(Table::Env, name).or_else(|| {
-                [Table::Note, Table::RequestEnv, Table::OsEnv]
-                    .into_iter()
-                    .find_map(|t| self.entry(t, name))
-            }),
-            Var::Lookup(table, name) => self.entry(*table, name),
-            Var::Core(c) => match c.request_header() {
-                Some(h) => self.entry(Table::RequestHeader, h),
-                None => self.values.get(var).map(Vec::as_slice),
-            },
-            _ => self.values.get(var).map(Vec::as_slice),
-        }
+        read_by_name(
+            var,
+            |table, name| self.entry(table, name),
+            |var| self.values.get(var).map(Vec::as_slice),
+        )
     }
 
     fn peer_extensions(&self, id: &[u8], _numeric_only: bool) -> Vec<Vec<u8>> {
