@@ -8,13 +8,11 @@
 
 mod word;
 
-use regex::bytes::CaptureLocations;
-
 use crate::compile::{Code, ConstSet, Inst, Kind, Op, RegexId};
 use crate::env::{cstr, eq_cstr, CertVar, Env, Side, Var};
 use crate::error::{Error, ErrorKind, Span};
 use crate::func::compare;
-use crate::pattern::{Groups, Stopped};
+use crate::pattern::{Groups, Scratch, Stopped};
 use word::Val;
 
 /// Reusable scratch space for evaluations. Not shared between threads; one
@@ -29,10 +27,8 @@ pub struct Machine {
     groups: Groups,
     cap_text: Vec<u8>,
     cap_set: bool,
-    /// Capture scratch for the `regex` engine, per regex of `program`.
-    locs: Vec<Option<CaptureLocations>>,
-    /// The program `locs` belongs to (a machine may serve several).
-    program: u64,
+    /// The regex engines' scratch (kept per regex, whatever the program).
+    regex: Scratch,
 }
 
 impl Machine {
@@ -203,7 +199,8 @@ impl Code {
                 Kind::MatchVar { var, re, negated } => {
                     let x = cstr(self.raw(env, var.0, pc)?);
                     let limits = self.regex_limits.pcre();
-                    let hit = self.regexes[re.0 as usize].is_match(x, limits);
+                    let regex = &self.regexes[re.0 as usize];
+                    let hit = regex.is_match_with(x, limits, &mut m.regex);
                     flag = self.matched(hit, pc)? != negated;
                     if T::ON {
                         trace.step(pc, &[x], flag);
@@ -339,29 +336,23 @@ impl Code {
         let regex = &self.regexes[re.0 as usize];
         let limits = self.regex_limits.pcre();
         if !(self.reads_backrefs && regex.groups() > 0) {
-            return regex.is_match(subject.get(&m.scratch), limits);
+            return regex.is_match_with(subject.get(&m.scratch), limits, &mut m.regex);
         }
         // Apache keeps $0-$9 only from regexes with groups; a failed match
         // clears them.
-        if m.program != self.id {
-            // Another program's capture scratch is sized for its regexes.
-            // See: tests/fuzz-cases/compile_eval/machine-reuse-stale-capture-locations
-            m.locs.clear();
-            m.program = self.id;
-        }
-        if m.locs.len() < self.regexes.len() {
-            m.locs.resize_with(self.regexes.len(), || None);
-        }
+        // Capture scratch is kept per regex, not per program: another
+        // program's is sized for its own regexes.
+        // See: tests/fuzz-cases/compile_eval/machine-reuse-stale-capture-locations
         let Machine {
             scratch,
             groups,
             cap_text,
             cap_set,
-            locs,
+            regex: regex_scratch,
             ..
         } = m;
         let subject = subject.get(scratch);
-        let hit = regex.search(subject, groups, &mut locs[re.0 as usize], limits);
+        let hit = regex.search(subject, groups, regex_scratch, limits);
         // Apache reads back-references as "" when the subject was empty.
         *cap_set = hit == Ok(true) && !subject.is_empty();
         if *cap_set {
