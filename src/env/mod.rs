@@ -123,8 +123,8 @@ pub(crate) fn eq_cstr(value: &[u8], k: &[u8]) -> bool {
     }
 }
 
-/// `a == b` for slices of one length; short ones (most constants) with two
-/// overlapping word loads each, not a call to `memcmp`.
+/// `a == b` for slices of one length; short ones (most constants and
+/// names) with overlapping word loads, not a call to `memcmp`.
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
     debug_assert_eq!(a.len(), b.len());
@@ -133,7 +133,15 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4"));
     match n {
         8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        17..=32 => {
+            word(a, 0) == word(b, 0)
+                && word(a, 8) == word(b, 8)
+                && word(a, n - 16) == word(b, n - 16)
+                && word(a, n - 8) == word(b, n - 8)
+        }
         4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        0 => true,
         _ => a == b,
     }
 }
@@ -206,24 +214,31 @@ pub fn input_var(name: &str) -> Result<Var, UnknownVariable> {
 /// [`input_var`] of `name`, as [`canonical`] stores it, with its
 /// [`Var::key`], handed to `f`; remembered per thread: a proxy sets the
 /// same few names on every request, and resolving one walks Apache's name
-/// tables. The memory is direct-mapped — [`NAMES_KEPT`] names, a new name
-/// replaces the one in its place — so names from the network (a Postfix
-/// attribute, a captured session's `vars`) cannot grow it.
+/// tables. The memory holds [`NAME_SETS`] × [`NAME_WAYS`] names, a new
+/// name replacing the oldest of its set, so names from the network (a
+/// Postfix attribute, a captured session's `vars`) cannot grow it.
 pub(crate) fn with_input_var<R>(
     name: &str,
     f: impl FnOnce(&Var, Option<u64>) -> R,
 ) -> Result<R, UnknownVariable> {
     use std::cell::RefCell;
-    use std::hash::BuildHasher;
-    type Names = Vec<Option<(Box<str>, Var, Option<u64>)>>;
+    use std::hash::Hasher;
+    type Way = Option<(Box<str>, Var, Option<u64>)>;
+    /// The names of one set, and which way the next new one takes.
+    #[derive(Default)]
+    struct Set([Way; NAME_WAYS], usize);
     thread_local! {
-        static NAMES: RefCell<Names> = const { RefCell::new(Vec::new()) };
+        static NAMES: RefCell<Vec<Set>> = const { RefCell::new(Vec::new()) };
     }
-    let at = rustc_hash::FxBuildHasher.hash_one(name) as usize % NAMES_KEPT;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(name.as_bytes());
+    let at = h.finish() as usize % NAME_SETS;
     NAMES.with(|names| {
-        if let Some(Some((n, var, key))) = names.borrow().get(at) {
-            if **n == *name {
-                return Ok(f(var, *key));
+        if let Some(set) = names.borrow().get(at) {
+            for (n, var, key) in set.0.iter().flatten() {
+                if n.len() == name.len() && same(n.as_bytes(), name.as_bytes()) {
+                    return Ok(f(var, *key));
+                }
             }
         }
         let var = canonical(input_var(name)?);
@@ -231,15 +246,19 @@ pub(crate) fn with_input_var<R>(
         let r = f(&var, key);
         let mut names = names.borrow_mut();
         if names.is_empty() {
-            names.resize(NAMES_KEPT, None);
+            names.resize_with(NAME_SETS, Set::default);
         }
-        names[at] = Some((name.into(), var, key));
+        let set = &mut names[at];
+        set.0[set.1] = Some((name.into(), var, key));
+        set.1 = (set.1 + 1) % NAME_WAYS;
         Ok(r)
     })
 }
 
-/// How many names [`with_input_var`] keeps per thread.
-const NAMES_KEPT: usize = 256;
+/// How many sets of names [`with_input_var`] keeps per thread …
+const NAME_SETS: usize = 64;
+/// … of how many names each.
+const NAME_WAYS: usize = 4;
 
 /// A name given for a value that no expression could read: unknown to
 /// Apache, or an `SSL_*` name mod_ssl never provides (`VarMap::set`,
@@ -493,6 +512,16 @@ mod tests {
         assert!(!eq_cstr(b"ab", b"abc") && !eq_cstr(b"abcx", b"abc"));
         assert!(!eq_cstr(b"abd\0", b"abc") && eq_cstr(b"\0", b""));
         assert!(!eq_cstr(b"x", b""));
+        // Every length `same` has a case for, differing at every byte.
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n as u8).collect();
+            assert!(same(&a, &a));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x80;
+                assert!(!same(&a, &b), "{n} {i}");
+            }
+        }
     }
 
     #[test]
