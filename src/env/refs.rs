@@ -39,8 +39,11 @@ pub struct VarRefs<'a> {
     buckets: [u32; BUCKETS],
     /// Request-table entries (headers, notes, environments), their names
     /// kept inline when short.
-    entries: SmallVec<[(Table, SmallVec<[u8; 24]>, &'a [u8]); 4]>,
+    entries: SmallVec<[Entry<'a>; 4]>,
 }
+
+/// A request-table entry: table, name (inline when short), value.
+type Entry<'a> = (Table, SmallVec<[u8; 24]>, &'a [u8]);
 
 const BUCKETS: usize = 32;
 
