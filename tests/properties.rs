@@ -648,11 +648,22 @@ fn eval_expr() -> BoxedStrategy<Expr> {
         (select(&["n", "z", "T"][..]), w())
             .prop_map(|(op, arg)| expr(ExprKind::Unary { op: name(op), arg })),
     ];
-    leaf.prop_recursive(4, 24, 4, |inner| {
+    boolean_tree(leaf.boxed(), 4, 24, 3)
+}
+
+/// `!`, `&&` and `||` over `leaf`, up to `depth` levels, about `size`
+/// leaves, chains of 2 to `width` operands.
+fn boolean_tree(
+    leaf: BoxedStrategy<Expr>,
+    depth: u32,
+    size: u32,
+    width: usize,
+) -> BoxedStrategy<Expr> {
+    leaf.prop_recursive(depth, size, 4, move |inner| {
         prop_oneof![
             inner.clone().prop_map(|e| expr(ExprKind::Not(Box::new(e)))),
-            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| expr(ExprKind::And(v))),
-            prop::collection::vec(inner, 2..4).prop_map(|v| expr(ExprKind::Or(v))),
+            prop::collection::vec(inner.clone(), 2..=width).prop_map(|v| expr(ExprKind::And(v))),
+            prop::collection::vec(inner, 2..=width).prop_map(|v| expr(ExprKind::Or(v))),
         ]
     })
     .boxed()
@@ -939,14 +950,7 @@ fn fused_expr() -> BoxedStrategy<Expr> {
             expr(ExprKind::Cmp { op, lhs, rhs })
         }),
     ];
-    leaf.prop_recursive(6, 40, 4, |inner| {
-        prop_oneof![
-            inner.clone().prop_map(|e| expr(ExprKind::Not(Box::new(e)))),
-            prop::collection::vec(inner.clone(), 2..5).prop_map(|v| expr(ExprKind::And(v))),
-            prop::collection::vec(inner, 2..5).prop_map(|v| expr(ExprKind::Or(v))),
-        ]
-    })
-    .boxed()
+    boolean_tree(leaf.boxed(), 6, 40, 4)
 }
 
 proptest! {
@@ -1129,14 +1133,7 @@ fn any_expr() -> BoxedStrategy<Expr> {
             rhs,
         })),
     ];
-    leaf.prop_recursive(4, 24, 4, |inner| {
-        prop_oneof![
-            inner.clone().prop_map(|e| expr(ExprKind::Not(Box::new(e)))),
-            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| expr(ExprKind::And(v))),
-            prop::collection::vec(inner, 2..4).prop_map(|v| expr(ExprKind::Or(v))),
-        ]
-    })
-    .boxed()
+    boolean_tree(leaf.boxed(), 4, 24, 3)
 }
 
 /// 2.2 trees: digits, plain strings (with the scanner's bad escapes),
@@ -1200,14 +1197,7 @@ fn any_expr22() -> BoxedStrategy<Expr> {
             },
         })),
     ];
-    leaf.prop_recursive(4, 24, 4, |inner| {
-        prop_oneof![
-            inner.clone().prop_map(|e| expr(ExprKind::Not(Box::new(e)))),
-            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| expr(ExprKind::And(v))),
-            prop::collection::vec(inner, 2..4).prop_map(|v| expr(ExprKind::Or(v))),
-        ]
-    })
-    .boxed()
+    boolean_tree(leaf.boxed(), 4, 24, 3)
 }
 
 fn reads_back(d: Dialect, e: &Expr) -> Result<(), TestCaseError> {
