@@ -21,7 +21,7 @@ use sslrequire::env::{FileInfo, Files};
 use sslrequire::syntax::{CmpOp, ExprKind, List, Name, Regex, StrPart, VarRef, Word, WordKind};
 use sslrequire::{
     Dialect, Env, ErrorKind, Expr, Machine, ParserBuilder, Program, ProgramBuilder, Reparser, Span,
-    Var, VarMap,
+    Var, VarMap, VarRefs,
 };
 
 /// `cases` unless `PROPTEST_CASES` says otherwise (for a longer run).
@@ -957,7 +957,7 @@ proptest! {
     #![proptest_config(config(512))]
 
     /// The superinstructions give the reference evaluator's results, read
-    /// by name (`VarMap`) and by slot (`Layout`/`Slots`).
+    /// by name (`VarMap`, `VarRefs`) and by slot (`Layout`/`Slots`).
     #[test]
     fn superinstructions_agree_with_the_reference(e in fused_expr(), env in test_env()) {
         let text = e.to_string();
@@ -969,6 +969,13 @@ proptest! {
         let values: Vec<&[u8]> = env.named.iter().map(|v| v.as_deref().unwrap_or(b"")).collect();
         let slots = layout.bind(&p, &values).unwrap();
         prop_assert_eq!(outcome(slots.eval_with(&mut Machine::new())), want, "by slot: {}", text);
+        let mut refs = VarRefs::new();
+        for (n, v) in NAMED.iter().zip(&env.named) {
+            if let Some(v) = v {
+                refs.set(n, v).unwrap();
+            }
+        }
+        prop_assert_eq!(outcome(p.eval(&refs)), want, "borrowed by name: {}", text);
     }
 }
 
