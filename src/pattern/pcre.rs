@@ -122,6 +122,12 @@ impl Code {
         if reuse.ctx.is_none() {
             reuse.ctx = Some(MatchContext::new().ok_or_else(oom)?);
         }
+        if reuse.limits != Some(limits) {
+            // Frames grown under other limits (a larger heap limit) would
+            // let this match past its own: it starts as a fresh one does.
+            reuse.md = None;
+            reuse.limits = Some(limits);
+        }
         if reuse.md.is_none() {
             reuse.md = Some(MatchData::new().ok_or_else(oom)?);
         }
@@ -175,6 +181,8 @@ const KEEP_FRAMES_UP_TO: usize = 4096;
 pub(crate) struct Reuse {
     md: Option<MatchData>,
     ctx: Option<MatchContext>,
+    /// The limits `md`'s frames were grown under.
+    limits: Option<Limits>,
 }
 
 // SAFETY: the match data and context are owned by this value alone and
@@ -334,6 +342,22 @@ mod tests {
         assert!(reuse.md.is_none());
         assert_eq!(one.search(b"zxy", &mut g, LIMITS, &mut reuse), Ok(true));
         assert_eq!(g[..2], [Some((1, 3)), Some((2, 3))]);
+        // Frames grown under one heap limit do not serve a smaller one: a
+        // deep match that fits 64 MiB, then the same under 1 KiB, stops
+        // there as it does on a fresh machine.
+        let deep = Code::new(br"^(a|b)*c", APACHE_24).unwrap();
+        let subject = [&[b'a'; 3000][..], b"c"].concat();
+        assert_eq!(deep.search(&subject, &mut [], LIMITS, &mut reuse), Ok(true));
+        let small_heap = Limits {
+            heap_limit_kib: 1,
+            ..LIMITS
+        };
+        let fresh = deep.search(&subject, &mut [], small_heap, &mut Reuse::default());
+        assert!(fresh.is_err(), "{fresh:?}");
+        assert_eq!(
+            deep.search(&subject, &mut [], small_heap, &mut reuse),
+            fresh
+        );
     }
 
     #[test]
