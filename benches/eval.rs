@@ -250,6 +250,39 @@ fn eval(c: &mut Criterion) {
     g.finish();
 }
 
+/// What the machine keeps between evaluations: PCRE2's match data and
+/// context (a pattern with lookahead runs in PCRE2), and capture scratch
+/// when one machine alternates between programs, as a multi-tenant proxy
+/// does on every request.
+fn machine(c: &mut Criterion) {
+    let v = values();
+    let refs: Vec<&[u8]> = v.iter().map(|s| s.as_bytes()).collect();
+    let mut g = c.benchmark_group("machine");
+    let mut m = Machine::new();
+    let pcre = Program::new(r#"%{SSL_CLIENT_S_DN_CN} =~ m/^(?=a)alice$/"#).unwrap();
+    assert!(pcre.listing().contains("pcre2"));
+    let layout = pcre.layout(&NAMES).unwrap();
+    let env = layout.bind(&pcre, &refs).unwrap();
+    assert!(env.eval_with(&mut m).unwrap());
+    g.bench_function("pcre2-match", |b| {
+        b.iter(|| black_box(&env).eval_with(&mut m))
+    });
+    let one = Program::new(r#"%{SSL_CLIENT_S_DN_CN} =~ m/^(a)l/ and $1 == "a""#).unwrap();
+    let two = Program::new(r#"%{SSL_CIPHER} =~ m/^(\w+)-(\w+)/ and $2 == "RSA""#).unwrap();
+    let mut env = VarMap::new();
+    for (n, val) in NAMES.iter().zip(&v) {
+        env.set(n, val.as_bytes()).unwrap();
+    }
+    assert!(one.eval_with(&mut m, &env).unwrap() && two.eval_with(&mut m, &env).unwrap());
+    g.bench_function("captures-two-programs-alternating", |b| {
+        b.iter(|| {
+            one.eval_with(&mut m, black_box(&env)).unwrap()
+                && two.eval_with(&mut m, black_box(&env)).unwrap()
+        })
+    });
+    g.finish();
+}
+
 fn per_request(c: &mut Criterion) {
     let v = values();
     let p = Program::new(W1).unwrap();
@@ -275,6 +308,17 @@ fn per_request(c: &mut Criterion) {
             p.eval_with(&mut m, &env)
         })
     });
+    // The same by name over borrowed values (`VarRefs`: names resolved
+    // once per thread, values not copied).
+    g.bench_function("W1/varrefs+eval", |b| {
+        b.iter(|| {
+            let mut env = sslrequire::VarRefs::new();
+            for (n, val) in NAMES.iter().zip(&v) {
+                env.set(n, black_box(val.as_bytes())).unwrap();
+            }
+            p.eval_with(&mut m, &env)
+        })
+    });
     g.finish();
 }
 
@@ -282,8 +326,9 @@ fn compile(c: &mut Criterion) {
     let mut g = c.benchmark_group("compile");
     let w3 = w3();
     for (name, src) in [("W1", W1), ("W2", W2), ("W3", w3.as_str()), ("W4", W4)] {
-        // Regexes come from the process-wide cache after the first compile.
-        Program::new(src).unwrap();
+        // Regexes come from the process-wide cache while a program that
+        // uses them is loaded (the cache holds them weakly): keep one.
+        let _loaded = Program::new(src).unwrap();
         g.bench_function(format!("{name}/regexes-cached"), |b| {
             b.iter(|| Program::new(black_box(src)))
         });
@@ -551,6 +596,7 @@ criterion_group!(
     benches,
     eval,
     hostile,
+    machine,
     per_request,
     compile,
     reparse,

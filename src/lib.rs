@@ -12,12 +12,15 @@
 //!   are resolved with Apache's case rules, regexes compiled, constant lists
 //!   turned into sets, `&&`/`||` into jumps, constants folded.
 //! * `vm` runs the code against an [`Env`] (the SSL variable
-//!   environment), reusing a [`Machine`]'s scratch space.
+//!   environment), reusing a [`Machine`]'s scratch space; it runs the code
+//!   as superinstructions (a test and its jump in one step).
 //! * Both use the function and operator library (`func`) and the regex
 //!   engines (`pattern`: the `regex` crate, and PCRE2 with [`RegexLimits`]).
 //! * [`env`](mod@env) is that environment's interface ([`Env`]), the
-//!   variable names and Apache's rules for them, [`VarMap`] for values
-//!   given by name, and [`env::FileAccess`] (what `file()` may see).
+//!   variable names and Apache's rules for them, [`VarRefs`] (borrowed)
+//!   and [`VarMap`] (owned) for values given by name, [`Layout`]/[`Slots`]
+//!   for values bound to a program's slots, and [`env::FileAccess`] (what
+//!   `file()` may see).
 //! * [`session`] builds it as mod_ssl does: a [`session::Session`] for one
 //!   connection (certificate chains, protocol, cipher, clock; `Send +
 //!   Sync`), a [`session::SessionEnv`] for one request over it, the
@@ -85,7 +88,7 @@ mod vm;
 mod x509;
 
 pub use dialect::{Dialect, UnknownDialect};
-pub use env::{Env, Var, VarMap};
+pub use env::{Env, Var, VarMap, VarRefs};
 pub use error::{Error, ErrorKind, Span};
 pub use func::strcmplex;
 pub use lint::{lint, Lint, Severity};

@@ -21,7 +21,7 @@ use sslrequire::env::{FileInfo, Files};
 use sslrequire::syntax::{CmpOp, ExprKind, List, Name, Regex, StrPart, VarRef, Word, WordKind};
 use sslrequire::{
     Dialect, Env, ErrorKind, Expr, Machine, ParserBuilder, Program, ProgramBuilder, Reparser, Span,
-    Var, VarMap,
+    Var, VarMap, VarRefs,
 };
 
 /// `cases` unless `PROPTEST_CASES` says otherwise (for a longer run).
@@ -648,11 +648,22 @@ fn eval_expr() -> BoxedStrategy<Expr> {
         (select(&["n", "z", "T"][..]), w())
             .prop_map(|(op, arg)| expr(ExprKind::Unary { op: name(op), arg })),
     ];
-    leaf.prop_recursive(4, 24, 4, |inner| {
+    boolean_tree(leaf.boxed(), 4, 24, 3)
+}
+
+/// `!`, `&&` and `||` over `leaf`, up to `depth` levels, about `size`
+/// leaves, chains of 2 to `width` operands.
+fn boolean_tree(
+    leaf: BoxedStrategy<Expr>,
+    depth: u32,
+    size: u32,
+    width: usize,
+) -> BoxedStrategy<Expr> {
+    leaf.prop_recursive(depth, size, 4, move |inner| {
         prop_oneof![
             inner.clone().prop_map(|e| expr(ExprKind::Not(Box::new(e)))),
-            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| expr(ExprKind::And(v))),
-            prop::collection::vec(inner, 2..4).prop_map(|v| expr(ExprKind::Or(v))),
+            prop::collection::vec(inner.clone(), 2..=width).prop_map(|v| expr(ExprKind::And(v))),
+            prop::collection::vec(inner, 2..=width).prop_map(|v| expr(ExprKind::Or(v))),
         ]
     })
     .boxed()
@@ -894,6 +905,81 @@ proptest! {
 }
 
 // ======================================================================
+// Superinstructions
+// ======================================================================
+
+/// A variable read by name (NAMED, or the always-empty one).
+fn named_var() -> impl Strategy<Value = Word> {
+    select(
+        NAMED
+            .iter()
+            .copied()
+            .chain([EMPTY_NAME])
+            .collect::<Vec<_>>(),
+    )
+    .prop_map(|n| word(WordKind::Var(VarRef::Name(name(n)))))
+}
+
+fn literal() -> impl Strategy<Value = Word> {
+    prop_oneof![
+        "-?[0-9]{1,3}".prop_map(|d| word(WordKind::Digits(d))),
+        bytes().prop_map(|b| word(WordKind::Str(normalise_parts(vec![StrPart::Lit(b)])))),
+    ]
+}
+
+/// The shapes the machine runs as superinstructions — a variable against
+/// a constant (every operator), in a list of constants (short lists are
+/// scanned, long ones hashed), against a regex — under deep `&&`, `||` and
+/// `!`, so that tests and jumps fuse and jumps land on jumps.
+fn fused_expr() -> BoxedStrategy<Expr> {
+    let leaf = prop_oneof![
+        1 => any::<bool>().prop_map(|b| expr(ExprKind::Bool(b))),
+        4 => (cmp_op(), named_var(), literal())
+            .prop_map(|(op, lhs, rhs)| expr(ExprKind::Cmp { op, lhs, rhs })),
+        2 => (named_var(), prop::collection::vec(literal(), 1..12)).prop_map(|(lhs, ws)| {
+            expr(ExprKind::In { lhs, list: List::Words(ws) })
+        }),
+        2 => (named_var(), pattern(), any::<bool>(), any::<bool>()).prop_map(
+            |(lhs, p, icase, negated)| {
+                let regex = Regex { pattern: p, icase, delim: '/', span: sp() };
+                expr(ExprKind::Match { lhs, regex, negated })
+            }
+        ),
+        1 => (cmp_op(), backref_number(), literal()).prop_map(|(op, n, rhs)| {
+            let lhs = word(WordKind::Backref(n));
+            expr(ExprKind::Cmp { op, lhs, rhs })
+        }),
+    ];
+    boolean_tree(leaf.boxed(), 6, 40, 4)
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    /// The superinstructions give the reference evaluator's results, read
+    /// by name (`VarMap`, `VarRefs`) and by slot (`Layout`/`Slots`).
+    #[test]
+    fn superinstructions_agree_with_the_reference(e in fused_expr(), env in test_env()) {
+        let text = e.to_string();
+        let want = Reference::eval(&env, &e);
+        let engine_env = env.engine();
+        prop_assert_eq!(compiled(&e, &engine_env), want, "by name: {}", text);
+        let p = Program::compile(&e, &text).unwrap();
+        let layout = p.layout(NAMED).unwrap();
+        let values: Vec<&[u8]> = env.named.iter().map(|v| v.as_deref().unwrap_or(b"")).collect();
+        let slots = layout.bind(&p, &values).unwrap();
+        prop_assert_eq!(outcome(slots.eval_with(&mut Machine::new())), want, "by slot: {}", text);
+        let mut refs = VarRefs::new();
+        for (n, v) in NAMED.iter().zip(&env.named) {
+            if let Some(v) = v {
+                refs.set(n, v).unwrap();
+            }
+        }
+        prop_assert_eq!(outcome(p.eval(&refs)), want, "borrowed by name: {}", text);
+    }
+}
+
+// ======================================================================
 // Display → parse
 // ======================================================================
 
@@ -1054,14 +1140,7 @@ fn any_expr() -> BoxedStrategy<Expr> {
             rhs,
         })),
     ];
-    leaf.prop_recursive(4, 24, 4, |inner| {
-        prop_oneof![
-            inner.clone().prop_map(|e| expr(ExprKind::Not(Box::new(e)))),
-            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| expr(ExprKind::And(v))),
-            prop::collection::vec(inner, 2..4).prop_map(|v| expr(ExprKind::Or(v))),
-        ]
-    })
-    .boxed()
+    boolean_tree(leaf.boxed(), 4, 24, 3)
 }
 
 /// 2.2 trees: digits, plain strings (with the scanner's bad escapes),
@@ -1125,14 +1204,7 @@ fn any_expr22() -> BoxedStrategy<Expr> {
             },
         })),
     ];
-    leaf.prop_recursive(4, 24, 4, |inner| {
-        prop_oneof![
-            inner.clone().prop_map(|e| expr(ExprKind::Not(Box::new(e)))),
-            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| expr(ExprKind::And(v))),
-            prop::collection::vec(inner, 2..4).prop_map(|v| expr(ExprKind::Or(v))),
-        ]
-    })
-    .boxed()
+    boolean_tree(leaf.boxed(), 4, 24, 3)
 }
 
 fn reads_back(d: Dialect, e: &Expr) -> Result<(), TestCaseError> {

@@ -139,6 +139,9 @@ impl ConstSet {
 /// it runs under. Immutable, `Send + Sync`; [`Program`](crate::Program)
 /// holds it beside its source.
 pub(crate) struct Code {
+    /// What the machine runs: `ops` as superinstructions (`fuse.rs`).
+    pub(crate) insts: Box<[super::Inst]>,
+    /// The ops as listed, one line each.
     pub(crate) ops: Box<[Op]>,
     /// The source span of each op (tests only; default for the rest).
     pub(crate) spans: Box<[Span]>,
@@ -167,6 +170,7 @@ impl Code {
     pub(crate) fn weight(&self) -> usize {
         use std::mem::size_of;
         self.ops.len() * (size_of::<Op>() + size_of::<Span>())
+            + self.insts.len() * size_of::<super::Inst>()
             + self.consts.iter().map(|c| c.len() + 16).sum::<usize>()
             + (self.vars.len() + self.regexes.len() + self.lists.len() + self.words.len()) * 64
             + size_of::<Code>()

@@ -4,6 +4,7 @@
 
 mod code;
 mod emit;
+mod fuse;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use crate::pattern::{Regex, RegexLimits};
 use crate::syntax::{Expr, ExprKind, List, StrPart, VarRef, Word, WordKind};
 pub(crate) use code::*;
 use emit::Node;
+pub(crate) use fuse::{Inst, Kind};
 
 /// What the compiler needs besides the tree (the rest of
 /// `ProgramBuilder`'s options are the parser's).
@@ -46,7 +48,8 @@ pub(crate) fn compile(expr: &Expr, opts: Options) -> CResult<Code> {
     });
     let node = c.expr(expr)?;
     let (ops, spans) = emit::layout(&node);
-    Ok(Code {
+    let mut code = Code {
+        insts: Box::new([]),
         ops: ops.into(),
         spans: spans.into(),
         consts: c.consts.into(),
@@ -61,7 +64,9 @@ pub(crate) fn compile(expr: &Expr, opts: Options) -> CResult<Code> {
         value_limit: opts.value_limit,
         regex_limits: opts.regex_limits,
         id: next_program_id(),
-    })
+    };
+    code.insts = fuse::fuse(&code.ops, &code);
+    Ok(code)
 }
 
 type CResult<T> = Result<T, (ErrorKind, Span)>;

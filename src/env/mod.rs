@@ -8,6 +8,7 @@
 /// Certificates → the strings mod_ssl exports (lives in `crate::x509`).
 pub use crate::x509::cert;
 mod files;
+mod refs;
 mod resolve;
 pub(crate) mod var;
 /// Chain verification as mod_ssl + OpenSSL 3.0 do it (lives in `crate::x509`).
@@ -22,6 +23,7 @@ use crate::error::ErrorKind;
 
 use crate::dialect::Dialect;
 pub use files::{FileAccess, FileInfo, FileKind, Files, MAX_FILE_SIZE};
+pub use refs::VarRefs;
 pub use resolve::{resolve, Resolved};
 pub use var::*;
 
@@ -79,15 +81,69 @@ impl<E: Env + ?Sized> Env for &E {
 /// A C string: everything up to the first NUL.
 #[inline]
 pub(crate) fn cstr(b: &[u8]) -> &[u8] {
-    // Most values are short: a plain scan beats memchr's set-up there.
-    let nul = if b.len() <= 32 {
-        b.iter().position(|&c| c == 0)
-    } else {
-        memchr::memchr(0, b)
-    };
-    match nul {
+    match nul(b) {
         Some(i) => &b[..i],
         None => b,
+    }
+}
+
+/// The first NUL byte of `b`. Most values are short: eight bytes at a time
+/// (the "has a zero byte" test) beats memchr's set-up there.
+#[inline]
+fn nul(b: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    if b.len() > 64 {
+        return memchr::memchr(0, b);
+    }
+    let mut words = b.chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            return w.iter().position(|&c| c == 0).map(|i| at + i);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&c| c == 0)
+        .map(|i| at + i)
+}
+
+/// Whether the C string in `value` is `k`, a constant without NUL: `value`
+/// is `k` exactly, or `k` followed by a NUL — no scan for the value's end.
+#[inline]
+pub(crate) fn eq_cstr(value: &[u8], k: &[u8]) -> bool {
+    use std::cmp::Ordering::*;
+    match value.len().cmp(&k.len()) {
+        Equal => same(value, k),
+        Greater => value[k.len()] == 0 && same(&value[..k.len()], k),
+        Less => false,
+    }
+}
+
+/// `a == b` for slices of one length; short ones (most constants and
+/// names) with overlapping word loads, not a call to `memcmp`.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let n = a.len();
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4"));
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        17..=32 => {
+            word(a, 0) == word(b, 0)
+                && word(a, 8) == word(b, 8)
+                && word(a, n - 16) == word(b, n - 16)
+                && word(a, n - 8) == word(b, n - 8)
+        }
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        0 => true,
+        _ => a == b,
     }
 }
 
@@ -156,6 +212,55 @@ pub fn input_var(name: &str) -> Result<Var, UnknownVariable> {
     }
 }
 
+/// [`input_var`] of `name`, as [`canonical`] stores it, with its
+/// [`Var::key`], handed to `f`; remembered per thread: a proxy sets the
+/// same few names on every request, and resolving one walks Apache's name
+/// tables. The memory holds [`NAME_SETS`] × [`NAME_WAYS`] names, a new
+/// name replacing the oldest of its set, so names from the network (a
+/// Postfix attribute, a captured session's `vars`) cannot grow it.
+pub(crate) fn with_input_var<R>(
+    name: &str,
+    f: impl FnOnce(&Var, Option<u64>) -> R,
+) -> Result<R, UnknownVariable> {
+    use std::cell::RefCell;
+    use std::hash::Hasher;
+    type Way = Option<(Box<str>, Var, Option<u64>)>;
+    /// The names of one set, and which way the next new one takes.
+    #[derive(Default)]
+    struct Set([Way; NAME_WAYS], usize);
+    thread_local! {
+        static NAMES: RefCell<Vec<Set>> = const { RefCell::new(Vec::new()) };
+    }
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(name.as_bytes());
+    let at = h.finish() as usize % NAME_SETS;
+    NAMES.with(|names| {
+        if let Some(set) = names.borrow().get(at) {
+            for (n, var, key) in set.0.iter().flatten() {
+                if n.len() == name.len() && same(n.as_bytes(), name.as_bytes()) {
+                    return Ok(f(var, *key));
+                }
+            }
+        }
+        let var = canonical(input_var(name)?);
+        let key = var.key();
+        let r = f(&var, key);
+        let mut names = names.borrow_mut();
+        if names.is_empty() {
+            names.resize_with(NAME_SETS, Set::default);
+        }
+        let set = &mut names[at];
+        set.0[set.1] = Some((name.into(), var, key));
+        set.1 = (set.1 + 1) % NAME_WAYS;
+        Ok(r)
+    })
+}
+
+/// How many sets of names [`with_input_var`] keeps per thread …
+const NAME_SETS: usize = 64;
+/// … of how many names each.
+const NAME_WAYS: usize = 4;
+
 /// A name given for a value that no expression could read: unknown to
 /// Apache, or an `SSL_*` name mod_ssl never provides (`VarMap::set`,
 /// `Program::layout`).
@@ -199,6 +304,31 @@ fn table_entry(name: &str) -> Option<Var> {
     (!entry.is_empty()).then(|| Var::Lookup(table, entry.into()))
 }
 
+/// How a name-keyed environment answers for `var`: a request table's entry
+/// by `entry(table, name)` (names case-blind, as APR tables), with
+/// Apache's `env()` order (notes, then the per-request environment, then
+/// the process's) and `HTTP_*` variables read from the request headers;
+/// every other variable by `plain(var)`.
+pub(crate) fn read_by_name<'s>(
+    var: &Var,
+    entry: impl Fn(Table, &str) -> Option<&'s [u8]>,
+    plain: impl FnOnce(&Var) -> Option<&'s [u8]>,
+) -> Option<&'s [u8]> {
+    match var {
+        Var::Lookup(Table::Env, name) => entry(Table::Env, name).or_else(|| {
+            [Table::Note, Table::RequestEnv, Table::OsEnv]
+                .into_iter()
+                .find_map(|t| entry(t, name))
+        }),
+        Var::Lookup(table, name) => entry(*table, name),
+        Var::Core(c) => match c.request_header() {
+            Some(h) => entry(Table::RequestHeader, h),
+            None => plain(var),
+        },
+        _ => plain(var),
+    }
+}
+
 /// A simple environment: variables set by name, with Apache's name rules.
 ///
 /// ```
@@ -236,7 +366,8 @@ impl VarMap {
         name: &str,
         value: impl Into<Vec<u8>>,
     ) -> Result<&mut VarMap, UnknownVariable> {
-        Ok(self.insert(input_var(name)?, value))
+        let var = with_input_var(name, |var, _| var.clone())?;
+        Ok(self.insert(var, value))
     }
 
     /// Sets a resolved variable. Request headers are one table: setting
@@ -299,21 +430,11 @@ impl VarMap {
 
 impl Env for VarMap {
     fn var(&self, var: &Var) -> Option<&[u8]> {
-        match var {
-            // Apache's env(): notes, then the per-request environment, then
-            // the process environment.
-            Var::Lookup(Table::Env, name) => self.entry(Table::Env, name).or_else(|| {
-                [Table::Note, Table::RequestEnv, Table::OsEnv]
-                    .into_iter()
-                    .find_map(|t| self.entry(t, name))
-            }),
-            Var::Lookup(table, name) => self.entry(*table, name),
-            Var::Core(c) => match c.request_header() {
-                Some(h) => self.entry(Table::RequestHeader, h),
-                None => self.values.get(var).map(Vec::as_slice),
-            },
-            _ => self.values.get(var).map(Vec::as_slice),
-        }
+        read_by_name(
+            var,
+            |table, name| self.entry(table, name),
+            |var| self.values.get(var).map(Vec::as_slice),
+        )
     }
 
     fn peer_extensions(&self, id: &[u8], _numeric_only: bool) -> Vec<Vec<u8>> {
@@ -370,6 +491,38 @@ mod tests {
         );
         assert!(env.set("SSL_BOGUS", "x").is_err());
         assert!(env.set("NO_SUCH_VAR", "x").is_err());
+    }
+
+    #[test]
+    fn c_strings_end_at_the_first_nul() {
+        for len in 0..80 {
+            for at in (0..len).chain([usize::MAX]) {
+                let mut v = vec![b'a'; len];
+                if at < len {
+                    v[at] = 0;
+                    v[len - 1] = 0;
+                }
+                let want = v.iter().position(|&c| c == 0).unwrap_or(len);
+                assert_eq!(cstr(&v).len(), want, "len {len}, NUL at {at}");
+                // 0x80 and 0x01 around a NUL-free word are no NUL.
+                v.iter_mut().filter(|c| **c != 0).for_each(|c| *c = 0x81);
+                assert_eq!(cstr(&v).len(), want);
+            }
+        }
+        assert!(eq_cstr(b"abc", b"abc") && eq_cstr(b"abc\0x", b"abc"));
+        assert!(!eq_cstr(b"ab", b"abc") && !eq_cstr(b"abcx", b"abc"));
+        assert!(!eq_cstr(b"abd\0", b"abc") && eq_cstr(b"\0", b""));
+        assert!(!eq_cstr(b"x", b""));
+        // Every length `same` has a case for, differing at every byte.
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n as u8).collect();
+            assert!(same(&a, &a));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x80;
+                assert!(!same(&a, &b), "{n} {i}");
+            }
+        }
     }
 
     #[test]

@@ -316,6 +316,51 @@ pub enum Var {
     Lookup(Table, Box<str>),
 }
 
+impl Var {
+    /// A number naming this variable, for every variable but a request
+    /// table's entries (`None`: those compare by name, case-blind): equal
+    /// keys, equal variables. Environments keyed by it compare one word
+    /// per entry instead of a `Var`.
+    pub(crate) fn key(&self) -> Option<u64> {
+        const CORE: u64 = 1 << 56;
+        const SESSION: u64 = 2 << 56;
+        const CERT: u64 = 3 << 56;
+        const CHAIN: u64 = 4 << 56;
+        Some(match self {
+            Var::Core(c) => CORE | u64::from(c.0),
+            Var::Session(s) => SESSION | *s as u64,
+            Var::Cert(side, c) => {
+                let field = match *c {
+                    CertVar::MVersion => 0,
+                    CertVar::MSerial => 1,
+                    CertVar::VStart => 2,
+                    CertVar::VEnd => 3,
+                    CertVar::VRemain => 4,
+                    CertVar::Dn(n) => 5 | (n as u64) << 4,
+                    CertVar::DnAttr {
+                        name,
+                        attr,
+                        index,
+                        raw,
+                    } => {
+                        6 | (name as u64) << 4
+                            | (attr as u64) << 5
+                            | u64::from(raw) << 10
+                            | u64::from(index) << 11
+                    }
+                    CertVar::San { kind, index } => 7 | (kind as u64) << 4 | u64::from(index) << 8,
+                    CertVar::ASig => 8,
+                    CertVar::AKey => 9,
+                    CertVar::Cert => 10,
+                };
+                CERT | (*side as u64) << 48 | field
+            }
+            Var::ClientCertChain(n) => CHAIN | u64::from(*n),
+            Var::Lookup(..) => return None,
+        })
+    }
+}
+
 /// The request tables that 2.4's lookup functions read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]

@@ -6,6 +6,7 @@ use crate::syntax::CmpOp;
 /// mod_ssl's `strcmplex`: the longer string is greater; at equal length the
 /// first differing byte decides, bytes compared as C `char` — signed on
 /// x86-64 (as Apache 2.4.71 was measured), so bytes ≥ 0x80 sort below ASCII.
+#[inline]
 pub fn strcmplex(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     a.len().cmp(&b.len()).then_with(|| {
         for (x, y) in a.iter().zip(b) {

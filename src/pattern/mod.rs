@@ -76,6 +76,8 @@ pub(crate) const MAX_GROUPS: usize = 10;
 /// A compiled regex literal.
 #[derive(Debug)]
 pub(crate) struct Regex {
+    /// Process-unique: a machine keeps capture scratch per regex by it.
+    id: u64,
     engine: Engine,
     groups: u32,
     pattern: String,
@@ -111,6 +113,7 @@ impl Regex {
             if let Ok(re) = fast {
                 let groups = (re.captures_len() - 1) as u32;
                 return Ok(Regex {
+                    id: next_regex_id(),
                     engine: Engine::Fast(re),
                     groups,
                     pattern: pattern.into(),
@@ -125,6 +128,7 @@ impl Regex {
         };
         let code = pcre::Code::new(pattern.as_bytes(), opts)?;
         Ok(Regex {
+            id: next_regex_id(),
             groups: code.captures(),
             engine: Engine::Pcre(code),
             pattern: pattern.into(),
@@ -187,24 +191,38 @@ impl Regex {
     /// # Errors
     /// PCRE2 stopped at one of `limits` (the `regex` engine never does).
     pub(crate) fn is_match(&self, subject: &[u8], limits: pcre::Limits) -> Result<bool, Stopped> {
+        self.is_match_with(subject, limits, &mut Scratch::default())
+    }
+
+    /// [`Regex::is_match`] with the caller's scratch space.
+    pub(crate) fn is_match_with(
+        &self,
+        subject: &[u8],
+        limits: pcre::Limits,
+        scratch: &mut Scratch,
+    ) -> Result<bool, Stopped> {
         match &self.engine {
             Engine::Fast(re) => Ok(re.is_match(subject)),
-            Engine::Pcre(code) => code.search(subject, &mut [], limits),
+            Engine::Pcre(code) => code.search(subject, &mut [], limits, &mut scratch.pcre),
         }
     }
 
-    /// Unanchored search filling `$0`–`$9`. `locs` is scratch space for the
-    /// `regex` engine, kept by the caller to avoid allocating per match.
+    /// Unanchored search filling `$0`–`$9`. `scratch` is the caller's,
+    /// kept between matches so that a match allocates nothing.
     pub(crate) fn search(
         &self,
         subject: &[u8],
         groups: &mut Groups,
-        locs: &mut Option<CaptureLocations>,
+        scratch: &mut Scratch,
         limits: pcre::Limits,
     ) -> Result<bool, Stopped> {
         match &self.engine {
             Engine::Fast(re) => {
-                let locs = locs.get_or_insert_with(|| re.capture_locations());
+                let slot = &mut scratch.locs[(self.id % LOCS as u64) as usize];
+                let locs = match slot {
+                    Some((id, locs)) if *id == self.id => locs,
+                    _ => &mut slot.insert((self.id, re.capture_locations())).1,
+                };
                 if re.captures_read(locs, subject).is_none() {
                     return Ok(false);
                 }
@@ -213,9 +231,29 @@ impl Regex {
                 }
                 Ok(true)
             }
-            Engine::Pcre(code) => code.search(subject, groups, limits),
+            Engine::Pcre(code) => code.search(subject, groups, limits, &mut scratch.pcre),
         }
     }
+}
+
+/// How many regexes' capture scratch a [`Scratch`] keeps.
+const LOCS: usize = 16;
+
+/// A matcher's scratch space, kept by the caller (one per machine): the
+/// `regex` engine's capture slots for the last regexes that captured —
+/// direct-mapped by regex, so a machine that serves many programs neither
+/// grows nor starts over when it switches between them — and PCRE2's match
+/// data and context.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    locs: [Option<(u64, CaptureLocations)>; LOCS],
+    pcre: pcre::Reuse,
+}
+
+fn next_regex_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// The cache's lock; a panic elsewhere cannot leave the map inconsistent.
@@ -406,9 +444,9 @@ mod tests {
         for p in [r"^(\w+) (x)?(\w+)$", r"^(\w+) (x)?(\w+)$(?=)"] {
             let r = re(p, false);
             let mut g = [None; MAX_GROUPS];
-            let mut locs = None;
+            let mut scratch = Scratch::default();
             assert!(
-                r.search(b"Alice Example", &mut g, &mut locs, LIMITS)
+                r.search(b"Alice Example", &mut g, &mut scratch, LIMITS)
                     .unwrap(),
                 "{p}"
             );

@@ -109,19 +109,36 @@ impl Code {
     /// # Errors
     /// PCRE2 stopped at one of `limits` (or could not allocate): the caller
     /// decides what that means (Apache: no match).
+    ///
+    /// `reuse` keeps the match data and match context between matches.
     pub(crate) fn search(
         &self,
         subject: &[u8],
         groups: &mut [Option<(usize, usize)>],
         limits: Limits,
+        reuse: &mut Reuse,
     ) -> Result<bool, Stopped> {
-        let md = MatchData::new(self);
-        let ctx = MatchContext::new(limits);
-        let (Some(md), Some(ctx)) = (md, ctx) else {
-            return Err(Stopped("out of memory for the match data".into()));
+        let oom = || Stopped("out of memory for the match data".into());
+        if reuse.ctx.is_none() {
+            reuse.ctx = Some(MatchContext::new().ok_or_else(oom)?);
+        }
+        if reuse.limits != Some(limits) {
+            // Frames grown under other limits (a larger heap limit) would
+            // let this match past its own: it starts as a fresh one does.
+            reuse.md = None;
+            reuse.limits = Some(limits);
+        }
+        if reuse.md.is_none() {
+            reuse.md = Some(MatchData::new().ok_or_else(oom)?);
+        }
+        let (Some(md), Some(ctx)) = (&reuse.md, &reuse.ctx) else {
+            unreachable!("both made above");
         };
+        ctx.set(limits);
         // SAFETY: code, subject (explicit length), match data and context
-        // are valid for the call; the match data was sized from this pattern.
+        // are valid for the call; the match data has OVECTOR_PAIRS pairs
+        // (PCRE2 returns 0 when a pattern has more groups: the first pairs
+        // are then all filled).
         let rc = unsafe {
             sys::pcre2_match_8(
                 self.code.as_ptr(),
@@ -133,41 +150,84 @@ impl Code {
                 ctx.0.as_ptr(),
             )
         };
-        if rc == sys::PCRE2_ERROR_NOMATCH {
-            return Ok(false);
+        let result = if rc == sys::PCRE2_ERROR_NOMATCH {
+            Ok(false)
+        } else if rc < 0 {
+            Err(Stopped(error_message(rc)))
+        } else {
+            md.read_groups(rc, subject.len(), groups);
+            Ok(true)
+        };
+        // PCRE2 keeps its backtracking frames in the match data: after a
+        // match that stopped at a limit or ran over a long subject, let them
+        // go rather than keep that memory for the machine's life.
+        if rc < 0 && rc != sys::PCRE2_ERROR_NOMATCH || subject.len() > KEEP_FRAMES_UP_TO {
+            reuse.md = None;
         }
-        if rc < 0 {
-            return Err(Stopped(error_message(rc)));
-        }
+        result
+    }
+}
+
+/// Ovector pairs: `$0`–`$9`, all Apache keeps (AP_MAX_REG_MATCH).
+const OVECTOR_PAIRS: u32 = 10;
+
+/// Longest subject after which a [`Reuse`] keeps its match data.
+const KEEP_FRAMES_UP_TO: usize = 4096;
+
+/// A match context and match data kept between matches (by a machine):
+/// making them costs four allocator round-trips per match, and PCRE2 keeps
+/// its backtracking frames in the match data.
+#[derive(Debug, Default)]
+pub(crate) struct Reuse {
+    md: Option<MatchData>,
+    ctx: Option<MatchContext>,
+    /// The limits `md`'s frames were grown under.
+    limits: Option<Limits>,
+}
+
+// SAFETY: the match data and context are owned by this value alone and
+// used only through `&mut` (in `Code::search`), never shared; PCRE2 ties
+// them to no thread.
+unsafe impl Send for Reuse {}
+// SAFETY: `&Reuse` gives access to nothing (no method takes `&self`).
+unsafe impl Sync for Reuse {}
+
+#[derive(Debug)]
+struct MatchData(NonNull<sys::pcre2_match_data_8>);
+
+impl MatchData {
+    fn new() -> Option<MatchData> {
+        // SAFETY: a pair count and the default general context.
+        NonNull::new(unsafe { sys::pcre2_match_data_create_8(OVECTOR_PAIRS, ptr::null_mut()) })
+            .map(MatchData)
+    }
+
+    /// After a match that returned `rc` ≥ 0 on a subject of `len` bytes:
+    /// `groups[i]` = group i's byte range (`None` when it did not take
+    /// part), for every i < groups.len().
+    fn read_groups(&self, rc: i32, len: usize, groups: &mut [Option<(usize, usize)>]) {
         // SAFETY: the ovector holds `count` pairs of offsets and lives as
         // long as the match data.
         let (ov, count) = unsafe {
-            let count = sys::pcre2_get_ovector_count_8(md.0.as_ptr()) as usize;
-            (sys::pcre2_get_ovector_pointer_8(md.0.as_ptr()), count)
+            let count = sys::pcre2_get_ovector_count_8(self.0.as_ptr()) as usize;
+            (sys::pcre2_get_ovector_pointer_8(self.0.as_ptr()), count)
+        };
+        // rc pairs were set, or all of them when rc is 0 (too few pairs).
+        let set = if rc == 0 {
+            count
+        } else {
+            count.min(rc as usize)
         };
         for (i, slot) in groups.iter_mut().enumerate() {
             *slot = None;
-            if i < count && (i as i32) < rc.max(1) {
+            if i < set {
                 // SAFETY: i < count.
                 let (s, e) = unsafe { (*ov.add(2 * i), *ov.add(2 * i + 1)) };
-                if s != usize::MAX && s <= e && e <= subject.len() {
+                if s != usize::MAX && s <= e && e <= len {
                     *slot = Some((s, e));
                 }
             }
         }
-        Ok(true)
-    }
-}
-
-struct MatchData(NonNull<sys::pcre2_match_data_8>);
-
-impl MatchData {
-    fn new(code: &Code) -> Option<MatchData> {
-        // SAFETY: a valid code pointer and the default general context.
-        NonNull::new(unsafe {
-            sys::pcre2_match_data_create_from_pattern_8(code.code.as_ptr(), ptr::null_mut())
-        })
-        .map(MatchData)
     }
 }
 
@@ -178,19 +238,23 @@ impl Drop for MatchData {
     }
 }
 
+#[derive(Debug)]
 struct MatchContext(NonNull<sys::pcre2_match_context_8>);
 
 impl MatchContext {
-    fn new(limits: Limits) -> Option<MatchContext> {
+    fn new() -> Option<MatchContext> {
         // SAFETY: the default general context.
-        let ctx = NonNull::new(unsafe { sys::pcre2_match_context_create_8(ptr::null_mut()) })?;
-        // SAFETY: a valid match context.
+        NonNull::new(unsafe { sys::pcre2_match_context_create_8(ptr::null_mut()) })
+            .map(MatchContext)
+    }
+
+    fn set(&self, limits: Limits) {
+        // SAFETY: a valid match context, not in use by a match.
         unsafe {
-            sys::pcre2_set_match_limit_8(ctx.as_ptr(), limits.match_limit);
-            sys::pcre2_set_depth_limit_8(ctx.as_ptr(), limits.depth_limit);
-            sys::pcre2_set_heap_limit_8(ctx.as_ptr(), limits.heap_limit_kib);
+            sys::pcre2_set_match_limit_8(self.0.as_ptr(), limits.match_limit);
+            sys::pcre2_set_depth_limit_8(self.0.as_ptr(), limits.depth_limit);
+            sys::pcre2_set_heap_limit_8(self.0.as_ptr(), limits.heap_limit_kib);
         }
-        Some(MatchContext(ctx))
     }
 }
 
@@ -230,7 +294,7 @@ mod tests {
     fn is_match(p: &str, s: &[u8]) -> bool {
         Code::new(p.as_bytes(), APACHE_24)
             .unwrap()
-            .search(s, &mut [], LIMITS)
+            .search(s, &mut [], LIMITS, &mut Reuse::default())
             .unwrap()
     }
 
@@ -249,8 +313,51 @@ mod tests {
         let c = Code::new(br"(a)(x)?(b)", APACHE_24).unwrap();
         assert_eq!(c.captures(), 3);
         let mut g = [None; 4];
-        assert_eq!(c.search(b"zab", &mut g, LIMITS), Ok(true));
+        assert_eq!(
+            c.search(b"zab", &mut g, LIMITS, &mut Reuse::default()),
+            Ok(true)
+        );
         assert_eq!(g, [Some((1, 3)), Some((1, 2)), None, Some((2, 3))]);
+    }
+
+    #[test]
+    fn kept_match_data_serves_every_pattern() {
+        let mut reuse = Reuse::default();
+        let mut g = [None; 10];
+        // More groups than pairs: PCRE2 fills the ten it has.
+        let many = Code::new(br"(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)(l)", APACHE_24).unwrap();
+        assert_eq!(
+            many.search(b"abcdefghijkl", &mut g, LIMITS, &mut reuse),
+            Ok(true)
+        );
+        assert_eq!((g[0], g[9]), (Some((0, 12)), Some((8, 9))));
+        // Pairs the last match left behind are not read as groups.
+        let one = Code::new(br"x(y)?", APACHE_24).unwrap();
+        assert_eq!(one.search(b"x", &mut g, LIMITS, &mut reuse), Ok(true));
+        assert_eq!(g[..3], [Some((0, 1)), None, None]);
+        // A limit hit lets the match data (and its frames) go.
+        let bad = Code::new(b"^(a+)+$", APACHE_24).unwrap();
+        let subject = [&[b'a'; 40][..], b"b"].concat();
+        assert!(bad.search(&subject, &mut [], LIMITS, &mut reuse).is_err());
+        assert!(reuse.md.is_none());
+        assert_eq!(one.search(b"zxy", &mut g, LIMITS, &mut reuse), Ok(true));
+        assert_eq!(g[..2], [Some((1, 3)), Some((2, 3))]);
+        // Frames grown under one heap limit do not serve a smaller one: a
+        // deep match that fits 64 MiB, then the same under 1 KiB, stops
+        // there as it does on a fresh machine.
+        let deep = Code::new(br"^(a|b)*c", APACHE_24).unwrap();
+        let subject = [&[b'a'; 3000][..], b"c"].concat();
+        assert_eq!(deep.search(&subject, &mut [], LIMITS, &mut reuse), Ok(true));
+        let small_heap = Limits {
+            heap_limit_kib: 1,
+            ..LIMITS
+        };
+        let fresh = deep.search(&subject, &mut [], small_heap, &mut Reuse::default());
+        assert!(fresh.is_err(), "{fresh:?}");
+        assert_eq!(
+            deep.search(&subject, &mut [], small_heap, &mut reuse),
+            fresh
+        );
     }
 
     #[test]
@@ -266,7 +373,9 @@ mod tests {
         let mut subject = vec![b'a'; 40];
         subject.push(b'b');
         // Terminates: the match limit stops it, and says so.
-        let stopped = c.search(&subject, &mut [], LIMITS).unwrap_err();
+        let stopped = c
+            .search(&subject, &mut [], LIMITS, &mut Reuse::default())
+            .unwrap_err();
         assert!(stopped.0.contains("match limit"), "{stopped:?}");
         // So does a small heap limit on deep backtracking.
         let small_heap = Limits {
@@ -275,7 +384,7 @@ mod tests {
         };
         let deep = Code::new(br"^(a|b)*c", APACHE_24).unwrap();
         let stopped = deep
-            .search(&[b'a'; 100_000], &mut [], small_heap)
+            .search(&[b'a'; 100_000], &mut [], small_heap, &mut Reuse::default())
             .unwrap_err();
         assert!(stopped.0.contains("heap limit"), "{stopped:?}");
     }

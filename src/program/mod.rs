@@ -15,7 +15,7 @@ use crate::env::{input_var, Env, UnknownVariable, Var};
 use crate::error::{Error, ErrorKind, Span};
 use crate::pattern::RegexLimits;
 use crate::syntax::{self, Expr};
-use crate::vm::{ByName, Machine, Step, Traced};
+use crate::vm::{ByName, Machine, Step, Traced, Tracer, Untraced};
 pub use slots::{Layout, LayoutMismatch, Slots};
 
 /// The default bound on any value a program builds by concatenation or a
@@ -136,7 +136,7 @@ impl ProgramBuilder {
 /// request with [`Program::eval`] or, reusing scratch space,
 /// [`Program::eval_with`]. `{:?}` prints the bytecode one op per line.
 pub struct Program {
-    code: Code,
+    pub(crate) code: Code,
     source: Arc<str>,
 }
 
@@ -252,7 +252,7 @@ impl Program {
         env: &E,
     ) -> Result<bool, Error> {
         self.code
-            .run(machine, &ByName(env), &mut |_, _, _| {})
+            .run(machine, &ByName(env), &mut Untraced)
             .map_err(|(kind, span)| self.error(kind, span))
     }
 
@@ -280,16 +280,18 @@ impl Program {
     pub fn eval_traced<E: Env + ?Sized>(&self, machine: &mut Machine, env: &E) -> Traced {
         let mut steps = Vec::new();
         let spans = &self.code.spans;
-        let result = self
-            .code
-            .run(machine, &ByName(env), &mut |pc, values, result| {
+        let result = self.code.run(
+            machine,
+            &ByName(env),
+            &mut Tracer(|pc, values: &[&[u8]], result| {
                 steps.push(Step {
                     index: pc,
                     span: spans[pc],
                     values: values.iter().map(|v| v.to_vec()).collect(),
                     result,
                 })
-            });
+            }),
+        );
         Traced {
             result: result.map_err(|(kind, span)| self.error(kind, span)),
             steps,

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 use super::Program;
 use crate::env::{Env, Var};
 use crate::error::Error;
-use crate::vm::{Machine, Vars};
+use crate::vm::{Machine, Untraced, Vars};
 
 /// Which input feeds which slot of one program; built once.
 #[derive(Clone, Debug)]
@@ -90,7 +90,7 @@ impl<'a> Slots<'a> {
         let program = self.program;
         program
             .code
-            .run(machine, self, &mut |_, _, _| {})
+            .run(machine, self, &mut Untraced)
             .map_err(|(kind, span)| program.error(kind, span))
     }
 
@@ -118,12 +118,11 @@ impl Vars for Slots<'_> {
     fn env(&self) -> &Self {
         self
     }
+    /// Only [`Slots::eval_with`] reads through this, and it runs the
+    /// program the values were bound for: slot `slot` is the value.
     #[inline]
-    fn var(&self, code: u64, slot: u32, var: &Var) -> Option<&[u8]> {
-        if code == self.program.id() {
-            return self.values.get(slot as usize).copied().flatten();
-        }
-        Env::var(self, var)
+    fn var(&self, slot: u32, _: &[Var]) -> Option<&[u8]> {
+        self.values.get(slot as usize).copied().flatten()
     }
 }
 

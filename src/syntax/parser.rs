@@ -235,7 +235,7 @@ impl Builder {
         let mut icase = false;
         for child in p.into_inner() {
             match child.as_rule() {
-                Rule::regex_body => pattern = Some(child),
+                Rule::regex_body | Rule::regex_body_slash => pattern = Some(child),
                 Rule::regex_icase => icase = true,
                 _ => {}
             }

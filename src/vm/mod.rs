@@ -2,15 +2,18 @@
 //!
 //! A [`Machine`] holds the scratch space one evaluation needs (computed
 //! words, regex captures); reuse one per thread and evaluations that read
-//! variables and constants allocate nothing.
+//! variables and constants allocate nothing. It runs the program's
+//! superinstructions (`compile/fuse.rs`): a test and its jump are one
+//! dispatch, and the common tests have ops of their own.
 
-use regex::bytes::CaptureLocations;
+mod word;
 
-use crate::compile::{Code, ListCode, Op, Operand, WordCode};
-use crate::env::{cstr, CertVar, Env, Side, Var};
+use crate::compile::{Code, ConstSet, Inst, Kind, Op, RegexId};
+use crate::env::{cstr, eq_cstr, CertVar, Env, Side, Var};
 use crate::error::{Error, ErrorKind, Span};
-use crate::func::{compare, Func};
-use crate::pattern::Groups;
+use crate::func::compare;
+use crate::pattern::{Groups, Scratch, Stopped};
+use word::Val;
 
 /// Reusable scratch space for evaluations. Not shared between threads; one
 /// per thread (or per task) is the intended use.
@@ -24,10 +27,8 @@ pub struct Machine {
     groups: Groups,
     cap_text: Vec<u8>,
     cap_set: bool,
-    /// Capture scratch for the `regex` engine, per regex of `program`.
-    locs: Vec<Option<CaptureLocations>>,
-    /// The program `locs` belongs to (a machine may serve several).
-    program: u64,
+    /// The regex engines' scratch (kept per regex, whatever the program).
+    regex: Scratch,
 }
 
 impl Machine {
@@ -54,20 +55,27 @@ pub(crate) trait Vars {
     /// The environment behind (files, certificate extensions).
     type Env: Env + ?Sized;
     fn env(&self) -> &Self::Env;
-    /// Variable `var`, slot `slot` of the code whose id is `code`.
-    fn var(&self, code: u64, slot: u32, var: &Var) -> Option<&[u8]>;
+    /// The variable in slot `slot` of the code being run (`vars[slot]`),
+    /// as the environment holds it (not yet cut at a NUL).
+    fn var(&self, slot: u32, vars: &[Var]) -> Option<&[u8]>;
 
-    /// `var`'s value, `""` when unset; an error when the environment says
-    /// it cannot be read ([`Env::unreadable`]).
+    /// Slot `slot`'s value as held, `""` when unset; an error when the
+    /// environment says it cannot be read ([`Env::unreadable`]).
     #[inline]
-    fn read(&self, code: u64, slot: u32, var: &Var) -> Result<&[u8], ErrorKind> {
-        match self.var(code, slot, var) {
-            Some(v) => Ok(cstr(v)),
-            None => match self.env().unreadable(var) {
+    fn raw(&self, slot: u32, vars: &[Var]) -> Result<&[u8], ErrorKind> {
+        match self.var(slot, vars) {
+            Some(v) => Ok(v),
+            None => match self.env().unreadable(&vars[slot as usize]) {
                 Some(kind) => Err(kind),
                 None => Ok(b""),
             },
         }
+    }
+
+    /// Slot `slot`'s value as a C string (up to its first NUL).
+    #[inline]
+    fn read(&self, slot: u32, vars: &[Var]) -> Result<&[u8], ErrorKind> {
+        self.raw(slot, vars).map(cstr)
     }
 }
 
@@ -80,8 +88,35 @@ impl<E: Env + ?Sized> Vars for ByName<'_, E> {
         self.0
     }
     #[inline]
-    fn var(&self, _code: u64, _slot: u32, var: &Var) -> Option<&[u8]> {
-        self.0.var(var)
+    fn var(&self, slot: u32, vars: &[Var]) -> Option<&[u8]> {
+        self.0.var(&vars[slot as usize])
+    }
+}
+
+/// What an evaluation records of each test it runs.
+pub(crate) trait Trace {
+    /// Whether `step` does anything (if not, nothing is prepared for it).
+    const ON: bool;
+    /// After the test of op `pc`, with the operand values it examined.
+    fn step(&mut self, pc: usize, values: &[&[u8]], result: bool);
+}
+
+/// Nothing: a plain evaluation.
+pub(crate) struct Untraced;
+
+impl Trace for Untraced {
+    const ON: bool = false;
+    #[inline(always)]
+    fn step(&mut self, _: usize, _: &[&[u8]], _: bool) {}
+}
+
+/// Every test, handed to a closure.
+pub(crate) struct Tracer<F>(pub F);
+
+impl<F: FnMut(usize, &[&[u8]], bool)> Trace for Tracer<F> {
+    const ON: bool = true;
+    fn step(&mut self, pc: usize, values: &[&[u8]], result: bool) {
+        (self.0)(pc, values, result)
     }
 }
 
@@ -108,309 +143,223 @@ pub struct Traced {
     pub steps: Vec<Step>,
 }
 
-/// Where a loaded operand's bytes are.
-#[derive(Clone, Copy)]
-enum Val<'a> {
-    Slice(&'a [u8]),
-    Scratch(usize, usize),
-}
-
-impl<'a> Val<'a> {
-    #[inline]
-    fn get<'b>(self, scratch: &'b [u8]) -> &'b [u8]
-    where
-        'a: 'b,
-    {
-        match self {
-            Val::Slice(s) => s,
-            Val::Scratch(a, b) => &scratch[a..b],
-        }
-    }
-}
+type Failed = (ErrorKind, Span);
 
 impl Code {
-    /// Runs the code, calling `trace(pc, operands, flag)` after each test
-    /// op with the operand values it compared.
+    /// Runs the code, handing each test op's operand values and result to
+    /// `trace`.
     ///
     /// # Errors
     /// An evaluation error (E3xx) and the span of the test that failed.
     #[inline]
-    pub(crate) fn run<E: Vars + ?Sized, T: FnMut(usize, &[&[u8]], bool)>(
+    pub(crate) fn run<E: Vars + ?Sized, T: Trace>(
         &self,
         m: &mut Machine,
         env: &E,
         trace: &mut T,
-    ) -> Result<bool, (ErrorKind, Span)> {
+    ) -> Result<bool, Failed> {
         if let Some((message, span)) = &self.poison {
             let message = message.clone();
             return Err((ErrorKind::Poisoned { message }, *span));
         }
         m.reset();
-        if m.program != self.id {
-            // Another program's capture scratch is sized for its regexes.
-            // See: tests/fuzz-cases/compile_eval/machine-reuse-stale-capture-locations
-            m.locs.clear();
-            m.program = self.id;
-        }
-        if m.locs.len() < self.regexes.len() {
-            m.locs.resize_with(self.regexes.len(), || None);
-        }
-        let ops = &self.ops;
+        let insts: &[Inst] = &self.insts;
         let mut flag = false;
-        let mut pc = 0;
-        while let Some(op) = ops.get(pc) {
-            match *op {
-                Op::Bool(b) => flag = b,
-                Op::Not => flag = !flag,
-                Op::JumpIfFalse(t) => {
-                    if !flag {
-                        pc = t as usize;
-                        continue;
+        let mut ip = 0;
+        while let Some(inst) = insts.get(ip) {
+            let pc = inst.pc as usize;
+            match inst.kind {
+                Kind::Jump => {}
+                Kind::EqVarConst { var, k, ne } => {
+                    let x = self.raw(env, var.0, pc)?;
+                    let y = &*self.consts[k.0 as usize];
+                    flag = eq_cstr(x, y) != ne;
+                    if T::ON {
+                        trace.step(pc, &[cstr(x), y], flag);
                     }
                 }
-                Op::JumpIfTrue(t) => {
-                    if flag {
-                        pc = t as usize;
-                        continue;
-                    }
-                }
-                Op::CmpVarConst { op, var, k } => {
-                    let x = env
-                        .read(self.id, var.0, &self.vars[var.0 as usize])
-                        .map_err(|k| (k, self.spans[pc]))?;
+                Kind::OrdVarConst { op, var, k } => {
+                    let x = cstr(self.raw(env, var.0, pc)?);
                     let y = &*self.consts[k.0 as usize];
                     flag = compare(op, x, y);
-                    trace(pc, &[x, y], flag);
-                }
-                Op::Cmp { op, a, b } => {
-                    m.scratch.clear();
-                    let va = self.load(a, env, m, pc)?;
-                    let vb = self.load(b, env, m, pc)?;
-                    let (x, y) = (va.get(&m.scratch), vb.get(&m.scratch));
-                    flag = compare(op, x, y);
-                    trace(pc, &[x, y], flag);
-                }
-                Op::In { a, list } => {
-                    m.scratch.clear();
-                    let va = self.load(a, env, m, pc)?;
-                    flag = self.in_list(va, &self.lists[list.0 as usize], env, m, pc)?;
-                    trace(pc, &[va.get(&m.scratch)], flag);
-                }
-                Op::InExt { a, arg } => {
-                    m.scratch.clear();
-                    let va = self.load(a, env, m, pc)?;
-                    let vid = self.load(arg, env, m, pc)?;
-                    let (x, id) = (va.get(&m.scratch), vid.get(&m.scratch));
-                    let numeric_only = self.dialect == crate::dialect::Dialect::V22;
-                    let values = env.env().peer_extensions(id, numeric_only);
-                    if values.is_empty() {
-                        let cert = Var::Cert(Side::Client, CertVar::Cert);
-                        if let Some(kind) = env.env().unreadable(&cert) {
-                            return Err((kind, self.spans[pc]));
-                        }
+                    if T::ON {
+                        trace.step(pc, &[x, y], flag);
                     }
-                    flag = values.iter().any(|v| cstr(v) == x);
-                    trace(pc, &[x, id], flag);
                 }
-                Op::Match { a, re, negated } => {
-                    m.scratch.clear();
-                    let va = self.load(a, env, m, pc)?;
-                    let regex = &self.regexes[re.0 as usize];
+                Kind::InVarConsts { var, list } => {
+                    let x = self.raw(env, var.0, pc)?;
+                    flag = match &self.lists[list.0 as usize].set {
+                        ConstSet::Small(items) => items.iter().any(|i| eq_cstr(x, i)),
+                        ConstSet::Hashed(set) => set.contains(cstr(x)),
+                    };
+                    if T::ON {
+                        trace.step(pc, &[cstr(x)], flag);
+                    }
+                }
+                Kind::MatchVar { var, re, negated } => {
+                    let x = cstr(self.raw(env, var.0, pc)?);
                     let limits = self.regex_limits.pcre();
-                    let matched = if self.reads_backrefs && regex.groups() > 0 {
-                        // Apache keeps $0-$9 only from regexes with groups;
-                        // a failed match clears them.
-                        let Machine {
-                            scratch,
-                            groups,
-                            cap_text,
-                            cap_set,
-                            locs,
-                            ..
-                        } = m;
-                        let subject = va.get(scratch);
-                        let hit = regex.search(subject, groups, &mut locs[re.0 as usize], limits);
-                        // Apache reads back-references as "" when the
-                        // subject was empty.
-                        *cap_set = hit == Ok(true) && !subject.is_empty();
-                        if *cap_set {
-                            cap_text.clear();
-                            cap_text.extend_from_slice(subject);
-                        }
-                        hit
-                    } else {
-                        regex.is_match(va.get(&m.scratch), limits)
-                    };
-                    let matched = match matched {
-                        Ok(hit) => hit,
-                        Err(stopped) if self.regex_limits.strict => {
-                            let kind = ErrorKind::RegexLimit { message: stopped.0 };
-                            return Err((kind, self.spans[pc]));
-                        }
-                        // Apache: pcre2_match failed, so "no match".
-                        Err(_) => false,
-                    };
-                    flag = matched != negated;
-                    trace(pc, &[va.get(&m.scratch)], flag);
+                    let regex = &self.regexes[re.0 as usize];
+                    let hit = regex.is_match_with(x, limits, &mut m.regex);
+                    flag = self.matched(hit, pc)? != negated;
+                    if T::ON {
+                        trace.step(pc, &[x], flag);
+                    }
                 }
-                Op::Unary { op, a } => {
-                    m.scratch.clear();
-                    let va = self.load(a, env, m, pc)?;
-                    let x = va.get(&m.scratch);
-                    flag = op
-                        .eval(x, env.env(), &self.subnets)
-                        .map_err(|k| (k, self.spans[pc]))?;
-                    trace(pc, &[x], flag);
-                }
-                Op::Binary { op, a, b } => {
-                    m.scratch.clear();
-                    let va = self.load(a, env, m, pc)?;
-                    let vb = self.load(b, env, m, pc)?;
-                    let (x, y) = (va.get(&m.scratch), vb.get(&m.scratch));
-                    flag = op.eval(x, y, &self.subnets);
-                    trace(pc, &[x, y], flag);
-                }
+                Kind::Op(op) => flag = self.op(op, flag, m, env, trace, pc)?,
             }
-            pc += 1;
+            ip = if flag == inst.on {
+                inst.target as usize
+            } else {
+                ip + 1
+            };
         }
         Ok(flag)
     }
 
-    fn in_list<'a, E: Vars + ?Sized>(
-        &'a self,
-        needle: Val<'a>,
-        list: &ListCode,
-        env: &'a E,
-        m: &mut Machine,
-        pc: usize,
-    ) -> Result<bool, (ErrorKind, Span)> {
-        // Either every element in Apache's order (some can fail), or the
-        // constant set first and then the computed elements.
-        let elements = match &list.ordered {
-            Some(ordered) => ordered,
-            None if list.set.contains(needle.get(&m.scratch)) => return Ok(true),
-            None => &list.dynamic,
-        };
-        for &o in elements.iter() {
-            let mark = m.scratch.len();
-            let v = self.load(o, env, m, pc)?;
-            if needle.get(&m.scratch) == v.get(&m.scratch) {
-                return Ok(true);
-            }
-            m.scratch.truncate(mark);
-        }
-        Ok(false)
-    }
-
-    /// Makes an operand's bytes available: constants and variables are
-    /// borrowed, computed words are written to the scratch buffer.
-    #[inline]
-    fn load<'a, E: Vars + ?Sized>(
-        &'a self,
-        o: Operand,
-        env: &'a E,
-        m: &mut Machine,
-        pc: usize,
-    ) -> Result<Val<'a>, (ErrorKind, Span)> {
-        Ok(match o {
-            Operand::Const(c) => Val::Slice(&self.consts[c.0 as usize]),
-            Operand::Var(v) => Val::Slice(
-                env.read(self.id, v.0, &self.vars[v.0 as usize])
-                    .map_err(|k| (k, self.spans[pc]))?,
-            ),
-            Operand::Backref(n) => {
-                let start = m.scratch.len();
-                push_backref(m, n);
-                Val::Scratch(start, m.scratch.len())
-            }
-            Operand::Word(w) => {
-                let start = m.scratch.len();
-                self.write_word(&self.words[w.0 as usize], env, m)
-                    .map_err(|(k, s)| (k, s.unwrap_or(self.spans[pc])))?;
-                Val::Scratch(start, m.scratch.len())
-            }
-        })
-    }
-
-    /// Appends a computed word to the scratch buffer. No value it builds
-    /// grows over the value limit, and all it builds in one evaluation
-    /// stays within [`WORK_FACTOR`] times that; `file()`'s own result is
-    /// bounded by Apache's 10 MiB instead.
-    fn write_word<E: Vars + ?Sized>(
+    /// Variable `slot` as the environment holds it.
+    #[inline(always)]
+    fn raw<'a, E: Vars + ?Sized>(
         &self,
-        w: &WordCode,
-        env: &E,
-        m: &mut Machine,
-    ) -> Result<(), (ErrorKind, Option<Span>)> {
-        let start = m.scratch.len();
-        let limit = self.value_limit;
-        let bounded = |m: &Machine, span: Option<Span>| {
-            if m.scratch.len() - start > limit {
-                return Err((ErrorKind::ValueTooLarge { limit }, span));
-            }
-            Ok(())
-        };
-        let built = |m: &mut Machine, span: Option<Span>| {
-            m.built += m.scratch.len() - start;
-            let limit = limit.saturating_mul(WORK_FACTOR);
-            if m.built > limit {
-                return Err((ErrorKind::WorkTooLarge { limit }, span));
-            }
-            Ok(())
-        };
-        match w {
-            WordCode::Const(c) => m.scratch.extend_from_slice(&self.consts[c.0 as usize]),
-            WordCode::Var(v) => {
-                let value = env
-                    .read(self.id, v.0, &self.vars[v.0 as usize])
-                    .map_err(|k| (k, None))?;
-                m.scratch.extend_from_slice(value);
-            }
-            WordCode::Backref(n) => push_backref(m, *n),
-            WordCode::Concat(parts) => {
-                for p in parts.iter() {
-                    self.write_word(p, env, m)?;
-                    bounded(m, None)?;
-                }
-                built(m, None)?;
-            }
-            WordCode::Call { func, arg, span } => {
-                self.write_word(arg, env, m)?;
-                if func.apply_in_place(&mut m.scratch[start..]) {
-                    // Rewritten where it stands.
-                } else {
-                    let arg = m.scratch.split_off(start);
-                    func.apply(&arg, env.env(), &mut m.scratch)
-                        .map_err(|k| (k, Some(*span)))?;
-                }
-                // Every function returns a C string.
-                if let Some(nul) = memchr::memchr(0, &m.scratch[start..]) {
-                    m.scratch.truncate(start + nul);
-                }
-                if !matches!(func, Func::File) {
-                    bounded(m, Some(*span))?;
-                    built(m, Some(*span))?;
-                }
-            }
-        }
-        Ok(())
+        env: &'a E,
+        slot: u32,
+        pc: usize,
+    ) -> Result<&'a [u8], Failed> {
+        env.raw(slot, &self.vars).map_err(|k| (k, self.spans[pc]))
     }
-}
 
-/// Appends `$n` as Apache reads it: `""` when no capturing match succeeded
-/// yet, the last one failed, or the group did not take part.
-fn push_backref(m: &mut Machine, n: u8) {
-    let Machine {
-        scratch,
-        groups,
-        cap_text,
-        cap_set,
-        ..
-    } = m;
-    if *cap_set {
-        if let Some((s, e)) = groups.get(usize::from(n)).copied().flatten() {
-            scratch.extend_from_slice(&cap_text[s..e]);
+    /// A regex's answer as Apache reads it: a PCRE2 limit hit is "no
+    /// match", or, with strict limits, an error.
+    #[inline]
+    fn matched(&self, hit: Result<bool, Stopped>, pc: usize) -> Result<bool, Failed> {
+        match hit {
+            Ok(hit) => Ok(hit),
+            Err(stopped) if self.regex_limits.strict => {
+                let kind = ErrorKind::RegexLimit { message: stopped.0 };
+                Err((kind, self.spans[pc]))
+            }
+            // Apache: pcre2_match failed, so "no match".
+            Err(_) => Ok(false),
         }
+    }
+
+    /// One op as listed (tests with computed operands, `not`, constants);
+    /// the new flag.
+    fn op<E: Vars + ?Sized, T: Trace>(
+        &self,
+        op: Op,
+        flag: bool,
+        m: &mut Machine,
+        env: &E,
+        trace: &mut T,
+        pc: usize,
+    ) -> Result<bool, Failed> {
+        let flag = match op {
+            Op::Bool(b) => b,
+            Op::Not => !flag,
+            // Jumps are instructions' exits (compile/fuse.rs).
+            Op::JumpIfFalse(_) | Op::JumpIfTrue(_) => flag,
+            Op::CmpVarConst { op, var, k } => {
+                let x = cstr(self.raw(env, var.0, pc)?);
+                let y = &*self.consts[k.0 as usize];
+                let flag = compare(op, x, y);
+                trace.step(pc, &[x, y], flag);
+                flag
+            }
+            Op::Cmp { op, a, b } => {
+                m.scratch.clear();
+                let va = self.load(a, env, m, pc)?;
+                let vb = self.load(b, env, m, pc)?;
+                let (x, y) = (va.get(&m.scratch), vb.get(&m.scratch));
+                let flag = compare(op, x, y);
+                trace.step(pc, &[x, y], flag);
+                flag
+            }
+            Op::In { a, list } => {
+                m.scratch.clear();
+                let va = self.load(a, env, m, pc)?;
+                let flag = self.in_list(va, &self.lists[list.0 as usize], env, m, pc)?;
+                trace.step(pc, &[va.get(&m.scratch)], flag);
+                flag
+            }
+            Op::InExt { a, arg } => {
+                m.scratch.clear();
+                let va = self.load(a, env, m, pc)?;
+                let vid = self.load(arg, env, m, pc)?;
+                let (x, id) = (va.get(&m.scratch), vid.get(&m.scratch));
+                let numeric_only = self.dialect == crate::dialect::Dialect::V22;
+                let values = env.env().peer_extensions(id, numeric_only);
+                if values.is_empty() {
+                    let cert = Var::Cert(Side::Client, CertVar::Cert);
+                    if let Some(kind) = env.env().unreadable(&cert) {
+                        return Err((kind, self.spans[pc]));
+                    }
+                }
+                let flag = values.iter().any(|v| cstr(v) == x);
+                trace.step(pc, &[x, id], flag);
+                flag
+            }
+            Op::Match { a, re, negated } => {
+                m.scratch.clear();
+                let va = self.load(a, env, m, pc)?;
+                let hit = self.search(va, re, m);
+                let flag = self.matched(hit, pc)? != negated;
+                trace.step(pc, &[va.get(&m.scratch)], flag);
+                flag
+            }
+            Op::Unary { op, a } => {
+                m.scratch.clear();
+                let va = self.load(a, env, m, pc)?;
+                let x = va.get(&m.scratch);
+                let flag = op
+                    .eval(x, env.env(), &self.subnets)
+                    .map_err(|k| (k, self.spans[pc]))?;
+                trace.step(pc, &[x], flag);
+                flag
+            }
+            Op::Binary { op, a, b } => {
+                m.scratch.clear();
+                let va = self.load(a, env, m, pc)?;
+                let vb = self.load(b, env, m, pc)?;
+                let (x, y) = (va.get(&m.scratch), vb.get(&m.scratch));
+                let flag = op.eval(x, y, &self.subnets);
+                trace.step(pc, &[x, y], flag);
+                flag
+            }
+        };
+        Ok(flag)
+    }
+
+    /// Matches regex `re` against a loaded subject, keeping `$0`–`$9` when
+    /// the program reads them.
+    fn search(&self, subject: Val<'_>, re: RegexId, m: &mut Machine) -> Result<bool, Stopped> {
+        let regex = &self.regexes[re.0 as usize];
+        let limits = self.regex_limits.pcre();
+        if !(self.reads_backrefs && regex.groups() > 0) {
+            return regex.is_match_with(subject.get(&m.scratch), limits, &mut m.regex);
+        }
+        // Apache keeps $0-$9 only from regexes with groups; a failed match
+        // clears them.
+        // Capture scratch is kept per regex, not per program: another
+        // program's is sized for its own regexes.
+        // See: tests/fuzz-cases/compile_eval/machine-reuse-stale-capture-locations
+        let Machine {
+            scratch,
+            groups,
+            cap_text,
+            cap_set,
+            regex: regex_scratch,
+            ..
+        } = m;
+        let subject = subject.get(scratch);
+        let hit = regex.search(subject, groups, regex_scratch, limits);
+        // Apache reads back-references as "" when the subject was empty.
+        *cap_set = hit == Ok(true) && !subject.is_empty();
+        if *cap_set {
+            cap_text.clear();
+            cap_text.extend_from_slice(subject);
+        }
+        hit
     }
 }
 
