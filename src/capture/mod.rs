@@ -167,7 +167,22 @@ fn error(field: impl Into<String>, message: impl Into<String>) -> SessionError {
 /// # Errors
 /// A [`SessionError`] naming the field.
 pub fn from_nginx_fields(fields: Vec<(String, Vec<u8>)>) -> Result<Capture, SessionError> {
-    from_fields(fields, Format::Nginx)
+    from_fields(fields, Format::Nginx, Session::from_json_with_warnings)
+}
+
+/// [`from_nginx_fields`], sharing certificates between requests through
+/// `certs` (see [`Session::from_json_shared`]): a server sees the same
+/// client certificates login after login.
+///
+/// # Errors
+/// A [`SessionError`] naming the field.
+pub fn from_nginx_fields_shared(
+    fields: Vec<(String, Vec<u8>)>,
+    certs: &CertCache,
+) -> Result<Capture, SessionError> {
+    from_fields(fields, Format::Nginx, |text| {
+        Session::from_json_shared(text, certs)
+    })
 }
 
 /// The instant of a log line: RFC 3339, Apache's `%{%Y-%m-%dT%H:%M:%S%z}t`
@@ -185,9 +200,8 @@ fn time(v: &str) -> Option<String> {
 }
 
 /// Builds the session of one log line from its `(name, value)` pairs (an
-/// empty value is unset, as `-` is in Apache's logs).
-/// A log record's fields as a session: mapped onto the captured-session
-/// JSON and read by `json`.
+/// empty value is unset, as `-` is in Apache's logs): mapped onto the
+/// captured-session JSON and read by `json`.
 fn from_fields(
     fields: Vec<(String, Vec<u8>)>,
     format: Format,
@@ -354,24 +368,7 @@ fn from_fields(
 /// escaping of `$ssl_client_escaped_cert` and of its mail `auth_http`
 /// headers (`+` is not a space).
 pub fn percent_decode(b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            if let Some(v) = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
+    crate::func::string::percent_decode(b, false).0
 }
 
 #[cfg(test)]

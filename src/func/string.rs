@@ -89,15 +89,25 @@ impl fmt::Display for UnescapeError {
     }
 }
 
-/// `ap_unescape_url_keep2f(s, 0)` with its status: `%xx` (either hex case)
-/// is decoded, except that `%2f`/`%2F` is kept verbatim (original case). `+`
-/// is NOT turned into a space. A bad escape wins over a forbidden one when
-/// both occur, as in Apache.
-pub fn try_unescape(s: &[u8]) -> Result<Vec<u8>, UnescapeError> {
-    let s = cstr(s);
+/// What [`percent_decode`] met besides plain text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Escapes {
+    /// A `%` not followed by two hex digits (kept as it is).
+    pub bad: bool,
+    /// `%00` (decoded).
+    pub nul: bool,
+    /// `%2F` or `%2f` (decoded, or kept when asked).
+    pub slash: bool,
+}
+
+/// The `%XX` decoding every URL-escaped value goes through (Apache's
+/// `unescape_url`, nginx's `ngx_unescape_uri`): `%xx` in either hex case is
+/// decoded, a `%` without two hex digits after it is kept as it is, `+` is
+/// not a space, and `%2F` is kept verbatim (its original case) when
+/// `keep_2f`. The callers decide what a bad escape, `%00` or `%2F` means.
+pub fn percent_decode(s: &[u8], keep_2f: bool) -> (Vec<u8>, Escapes) {
     let mut out = Vec::with_capacity(s.len());
-    let mut bad = false;
-    let mut forbidden = false;
+    let mut seen = Escapes::default();
     let mut i = 0;
     while i < s.len() {
         let c = s[i];
@@ -109,10 +119,9 @@ pub fn try_unescape(s: &[u8]) -> Result<Vec<u8>, UnescapeError> {
         match (hex_value(at(s, i + 1)), hex_value(at(s, i + 2))) {
             (Some(hi), Some(lo)) => {
                 let decoded = (hi << 4) | lo;
-                if decoded == 0 {
-                    forbidden = true;
-                    out.push(0);
-                } else if decoded == b'/' {
+                seen.nul |= decoded == 0;
+                seen.slash |= decoded == b'/';
+                if decoded == b'/' && keep_2f {
                     out.extend_from_slice(&s[i..i + 3]);
                 } else {
                     out.push(decoded);
@@ -120,18 +129,23 @@ pub fn try_unescape(s: &[u8]) -> Result<Vec<u8>, UnescapeError> {
                 i += 3;
             }
             _ => {
-                bad = true;
+                seen.bad = true;
                 out.push(b'%');
                 i += 1;
             }
         }
     }
-    if bad {
-        Err(UnescapeError::Bad)
-    } else if forbidden {
-        Err(UnescapeError::Forbidden)
-    } else {
-        Ok(out)
+    (out, seen)
+}
+
+/// `ap_unescape_url_keep2f(s, 0)` with its status: [`percent_decode`]
+/// keeping `%2F`. A bad escape wins over a forbidden one when both occur,
+/// as in Apache.
+pub fn try_unescape(s: &[u8]) -> Result<Vec<u8>, UnescapeError> {
+    match percent_decode(cstr(s), true) {
+        (_, Escapes { bad: true, .. }) => Err(UnescapeError::Bad),
+        (_, Escapes { nul: true, .. }) => Err(UnescapeError::Forbidden),
+        (out, _) => Ok(out),
     }
 }
 

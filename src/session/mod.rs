@@ -31,6 +31,7 @@ use serde_json::value::RawValue;
 
 use crate::env::var::*;
 use crate::env::VarMap;
+use crate::func::string::Escapes;
 use crate::x509::cert::Cert;
 
 /// A field of a captured session that could not be used.
@@ -288,7 +289,7 @@ fn set_vars(map: &mut VarMap, vars: BTreeMap<String, Vec<u8>>) -> Vec<SessionErr
         let var = match crate::env::input_var(&name) {
             Ok(Var::Core(c)) if cgi && c.name() == "REQUEST_URI" => {
                 let path = value.split(|&b| b == b'?').next().unwrap_or_default();
-                map.insert(Var::Core(c), percent_decode(path));
+                map.insert(Var::Core(c), unescape_url_path(path));
                 continue;
             }
             Ok(var) => var,
@@ -315,30 +316,17 @@ fn set_vars(map: &mut VarMap, vars: BTreeMap<String, Vec<u8>>) -> Vec<SessionErr
 /// `REQUEST_URI` shows it (a request with a bad escape, `%00` or `%2F`
 /// never reaches access checks; such a value is kept as it is).
 pub fn unescape_url_path(b: &[u8]) -> Vec<u8> {
-    percent_decode(b)
-}
-
-fn percent_decode(b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok());
-            match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                Some(v) if v != 0 && v != b'/' => {
-                    out.push(v);
-                    i += 3;
-                    continue;
-                }
-                _ => return b.to_vec(),
-            }
-        }
-        out.push(b[i]);
-        i += 1;
+    match crate::func::string::percent_decode(b, false) {
+        (
+            out,
+            Escapes {
+                bad: false,
+                nul: false,
+                slash: false,
+            },
+        ) => out,
+        _ => b.to_vec(),
     }
-    out
 }
 
 /// `TLSv1.3` from the spellings people and libraries use.
@@ -368,6 +356,16 @@ mod tests {
     use super::*;
     use crate::dialect::Dialect;
     use crate::Program;
+
+    #[test]
+    fn request_paths_decode_as_ap_unescape_url() {
+        assert_eq!(unescape_url_path(b"/a%20b/%C3%A9"), b"/a b/\xc3\xa9");
+        // A request Apache refuses before access checks keeps its bytes:
+        // a bad escape (`+` is not a hex digit), `%00`, `%2F`.
+        for kept in [&b"/a%+1"[..], b"/a%2", b"/a%00b", b"/a%2Fb", b"/%20%2f"] {
+            assert_eq!(unescape_url_path(kept), kept);
+        }
+    }
 
     fn alice() -> Vec<u8> {
         let pem = include_str!("../../tests/apache-2.4.71/certs/alice.crt");

@@ -22,13 +22,13 @@ pub mod mail;
 use std::cell::RefCell;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
-use sslrequire::session::{EnvOptions, SessionEnv};
+use sslrequire::session::{CertCache, EnvOptions, SessionEnv};
 use sslrequire::Machine;
 
 use super::policy::{Decision, Policy, Protocol};
@@ -311,7 +311,7 @@ pub fn decide(
     listener: &str,
     path: Option<&[u8]>,
 ) -> Decision {
-    let capture = match sslrequire::capture::from_nginx_fields(fields) {
+    let capture = match sslrequire::capture::from_nginx_fields_shared(fields, certs()) {
         Ok(c) => c,
         Err(e) => return Decision::error(policy, format!("request: {e}")),
     };
@@ -325,6 +325,14 @@ pub fn decide(
         .iter()
         .filter(|r| r.applies(kind, listener) && r.applies_to_path(path));
     with_machine(|m| policy.decide(rules, m, &env))
+}
+
+/// The certificates of recent requests, parsed and printed once: a client
+/// logs in again and again with the same certificate. Bounded in bytes
+/// (16 MiB), so certificates from the network cannot grow it.
+fn certs() -> &'static CertCache {
+    static CERTS: OnceLock<CertCache> = OnceLock::new();
+    CERTS.get_or_init(|| CertCache::new(16 << 20))
 }
 
 /// Whether `ip` parses as an address (for `Client-IP`, `$remote_addr`).
