@@ -15,7 +15,7 @@
 //!   whose groups nobody reads.
 //!
 //! Nothing here changes a result: each instruction does what the op it
-//! came from does, and `tests/properties.rs` checks the machine against a
+//! came from does, and `tests/properties/` checks the machine against a
 //! reference evaluator on expressions made of these shapes.
 
 use super::{Code, ConstId, ConstSet, ListCode, ListId, Op, Operand, RegexId, VarSlot};
