@@ -525,6 +525,95 @@ fn mail_answers() {
     }
 }
 
+/// Each rule answers with its value of SSL_CLIENT_VERIFY in the header
+/// nginx copies upstream (`x-sslrequire-rule`): the first that holds.
+const VERIFY_POLICY: &str = r#"
+default = "OK"
+[backends]
+imap = "127.0.0.1:1143"
+
+[[rule]]
+name = "generous"
+require = '%{SSL_CLIENT_VERIFY} != "GENEROUS"'
+deny = "DENY GENEROUS"
+
+[[rule]]
+name = "success"
+require = '%{SSL_CLIENT_VERIFY} != "SUCCESS"'
+deny = "DENY SUCCESS"
+
+[[rule]]
+name = "failed"
+require = '%{SSL_CLIENT_VERIFY} !~ /^FAILED:/'
+deny = "DENY FAILED"
+"#;
+
+/// nginx passes a chain no trusted CA signed (under its `optional_no_ca`)
+/// as `FAILED:<reason>`; mod_ssl shows the same connection as GENEROUS over
+/// TLS 1.2 (SUCCESS once resumed) and as the failure over TLS 1.3
+/// (tests/compat: Apache 2.4.71's env-tls12/rogue.json against
+/// env/rogue.json).
+#[test]
+fn nginx_verify_failures_read_as_mod_ssl_shows_them() {
+    let dir = scratch("nginx-verify");
+    let server = Server::start_as("nginx", &dir, VERIFY_POLICY, &[]);
+    let rogue = escaped_cert("rogue");
+    let http = |protocol: &str, verify: &str, reused: &str| {
+        let extra = [
+            ("X-SSLRequire-SSL-Client-Verify", verify),
+            ("X-SSLRequire-SSL-Client-Cert", rogue.as_str()),
+            ("X-SSLRequire-SSL-Protocol", protocol),
+            ("X-SSLRequire-SSL-Session-Reused", reused),
+        ];
+        let mut s = server.connect();
+        let r = http_exchange(&mut s, &http_request("/", &extra, false)).expect("an answer");
+        r.header("x-sslrequire-rule").map(str::to_string)
+    };
+    let chain = "FAILED:self-signed certificate in certificate chain";
+    let cases = [
+        ("TLSv1.2", chain, ".", Some("generous")),
+        ("TLSv1.2", chain, "r", Some("success")),
+        ("TLSv1.3", chain, ".", Some("failed")),
+        ("TLSv1.3", chain, "r", Some("failed")),
+        // Errors nginx's optional_no_ca refuses itself never become GENEROUS.
+        (
+            "TLSv1.2",
+            "FAILED:certificate has expired",
+            ".",
+            Some("failed"),
+        ),
+        ("TLSv1.2", "SUCCESS", ".", Some("success")),
+    ];
+    for (protocol, verify, reused, want) in cases {
+        assert_eq!(
+            http(protocol, verify, reused).as_deref(),
+            want,
+            "{protocol} {verify} {reused}"
+        );
+    }
+    // The mail module sends no session reuse: a new session.
+    let mail = |protocol: &str| {
+        let h: Vec<(String, String)> = [
+            ("Auth-Method", "plain"),
+            ("Auth-Protocol", "imap"),
+            ("Auth-User", "u"),
+            ("Auth-Pass", "p"),
+            ("Client-IP", "127.0.0.1"),
+            ("Auth-SSL", "on"),
+            ("Auth-SSL-Protocol", protocol),
+            ("Auth-SSL-Verify", "FAILED:self-signed certificate"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut s = server.connect();
+        let r = http_exchange(&mut s, &request(&h)).expect("an answer");
+        r.header("auth-status").map(str::to_string)
+    };
+    assert_eq!(mail("TLSv1.2").as_deref(), Some("GENEROUS"));
+    assert_eq!(mail("TLSv1.3").as_deref(), Some("FAILED"));
+}
+
 #[test]
 fn reload_keeps_the_old_policy_when_the_new_one_is_bad() {
     let dir = scratch("nginx-reload");

@@ -145,8 +145,8 @@ fn read(format: Format, line: &str, certs: Option<&CertCache>) -> Result<Capture
                 warnings,
             })
         }
-        Format::Apache => from_fields(apache_log::fields(line)?, Format::Apache, json),
-        Format::Nginx => from_fields(nginx_log::fields(line)?, Format::Nginx, json),
+        Format::Apache => from_fields(apache_log::fields(line)?, Format::Apache, false, json),
+        Format::Nginx => from_fields(nginx_log::fields(line)?, Format::Nginx, false, json),
     }
 }
 
@@ -167,7 +167,12 @@ fn error(field: impl Into<String>, message: impl Into<String>) -> SessionError {
 /// # Errors
 /// A [`SessionError`] naming the field.
 pub fn from_nginx_fields(fields: Vec<(String, Vec<u8>)>) -> Result<Capture, SessionError> {
-    from_fields(fields, Format::Nginx, Session::from_json_with_warnings)
+    from_fields(
+        fields,
+        Format::Nginx,
+        true,
+        Session::from_json_with_warnings,
+    )
 }
 
 /// [`from_nginx_fields`], sharing certificates between requests through
@@ -180,7 +185,7 @@ pub fn from_nginx_fields_shared(
     fields: Vec<(String, Vec<u8>)>,
     certs: &CertCache,
 ) -> Result<Capture, SessionError> {
-    from_fields(fields, Format::Nginx, |text| {
+    from_fields(fields, Format::Nginx, true, |text| {
         Session::from_json_shared(text, certs)
     })
 }
@@ -201,10 +206,13 @@ fn time(v: &str) -> Option<String> {
 
 /// Builds the session of one log line from its `(name, value)` pairs (an
 /// empty value is unset, as `-` is in Apache's logs): mapped onto the
-/// captured-session JSON and read by `json`.
+/// captured-session JSON and read by `json`. `asked`: the fields come from
+/// nginx asking a server (`auth_request`, `auth_http`), which it does only
+/// for a connection its own verification let through.
 fn from_fields(
     fields: Vec<(String, Vec<u8>)>,
     format: Format,
+    asked: bool,
     json: impl FnOnce(&str) -> Result<(Session, Vec<SessionError>), SessionError>,
 ) -> Result<Capture, SessionError> {
     use serde_json::{json, Map, Value};
@@ -346,6 +354,9 @@ fn from_fields(
     if !chain.is_empty() {
         rec.insert("client_chain".into(), Value::Array(chain));
     }
+    if format == Format::Nginx && (asked || status.is_some_and(|s| s != 400)) {
+        as_mod_ssl_verifies(&mut rec);
+    }
     let text = Value::Object(rec).to_string();
     let (mut session, mut warnings) = json(&text).map_err(|mut e| {
         if let Some((_, key)) = origin.iter().find(|(f, _)| *f == e.field) {
@@ -362,6 +373,30 @@ fn from_fields(
         status,
         warnings,
     })
+}
+
+/// nginx's `$ssl_client_verify` as mod_ssl's `SSL_CLIENT_VERIFY` would read
+/// the same connection, for a connection nginx let through. nginx lets a
+/// verification failure through only under `ssl_verify_client
+/// optional_no_ca` and only for the errors mod_ssl's `optional_no_ca`
+/// accepts too (it answers 400 to the others), so the failure is mod_ssl's
+/// `GENEROUS` over TLS 1.2 and below (`SUCCESS` on a resumed session, as
+/// Apache shows it) and stays `FAILED:…` over TLS 1.3
+/// ([`crate::env::verify::mod_ssl_client_verify`]). Without the protocol it
+/// stays as nginx wrote it; without `$ssl_session_reused` (the mail module
+/// does not send it) the session counts as new.
+fn as_mod_ssl_verifies(rec: &mut serde_json::Map<String, serde_json::Value>) {
+    let (Some(verify), Some(protocol)) = (
+        rec.get("verify").and_then(|v| v.as_str()),
+        rec.get("protocol").and_then(|v| v.as_str()),
+    ) else {
+        return;
+    };
+    let resumed = rec.get("resumed").and_then(|v| v.as_bool()) == Some(true);
+    let shown = crate::env::verify::mod_ssl_client_verify(verify, protocol == "TLSv1.3", resumed);
+    if let Some(shown) = shown {
+        rec.insert("verify".into(), shown.into());
+    }
 }
 
 /// `%XX` escapes decoded (an invalid escape is kept as it is): nginx's
@@ -393,5 +428,50 @@ mod tests {
             assert_eq!(time(t).as_deref(), Some("2026-12-03T06:39:46+00:00"), "{t}");
         }
         assert_eq!(time("yesterday"), None);
+    }
+
+    #[test]
+    fn nginx_verify_failures_read_as_mod_ssl_shows_them() {
+        let line = |status: &str, protocol: &str, reused: &str| {
+            let line = format!(
+                r#"{{"status":"{status}","SSL_PROTOCOL":"{protocol}","SSL_SESSION_RESUMED":"{reused}","SSL_CLIENT_VERIFY":"FAILED:self-signed certificate"}}"#
+            );
+            parse(Format::Nginx, &line).unwrap().session.verify.unwrap()
+        };
+        assert_eq!(line("200", "TLSv1.2", "."), "GENEROUS");
+        assert_eq!(line("403", "TLSv1.2", "r"), "SUCCESS");
+        assert_eq!(
+            line("200", "TLSv1.3", "."),
+            "FAILED:self-signed certificate"
+        );
+        // 400: nginx may have refused the certificate itself (its `optional`
+        // or `on`), where mod_ssl refuses the handshake.
+        assert_eq!(
+            line("400", "TLSv1.2", "."),
+            "FAILED:self-signed certificate"
+        );
+        assert_eq!(line("", "TLSv1.2", "."), "FAILED:self-signed certificate");
+        // Asked by nginx: it let the connection through.
+        let fields = |p: &str| {
+            vec![
+                ("SSL_PROTOCOL".to_string(), p.as_bytes().to_vec()),
+                (
+                    "SSL_CLIENT_VERIFY".to_string(),
+                    b"FAILED:unable to verify the first certificate".to_vec(),
+                ),
+            ]
+        };
+        let verify = |p| {
+            from_nginx_fields(fields(p))
+                .unwrap()
+                .session
+                .verify
+                .unwrap()
+        };
+        assert_eq!(verify("TLSv1.2"), "GENEROUS");
+        assert_eq!(
+            verify("TLSv1.3"),
+            "FAILED:unable to verify the first certificate"
+        );
     }
 }

@@ -259,6 +259,35 @@ fn is_optional(err: i32) -> bool {
     )
 }
 
+/// `SSL_CLIENT_VERIFY` as mod_ssl (server-wide `SSLVerifyClient
+/// optional_no_ca`) shows a connection that another OpenSSL server verified
+/// against the same trust anchors and reported as `verify`
+/// (`$ssl_client_verify` of nginx, which lets a connection with a
+/// verification error through only under its own `optional_no_ca`, and then
+/// only for the five errors mod_ssl accepts there, [`is_optional`]).
+///
+/// For `FAILED:<one of those errors>` over TLS 1.2 and below, mod_ssl's
+/// access hook has reset the verify result, so it reads `GENEROUS`, or
+/// `SUCCESS` on a resumed session ([`Verifier::verify_resumed`]); over TLS
+/// 1.3 it reads the failure as it is. `None`: the value stays as it is (any
+/// other value, or TLS 1.3). The reason is matched in OpenSSL 3.0's words
+/// and in 1.1.1's (`self signed certificate`).
+pub fn mod_ssl_client_verify(verify: &str, tls13: bool, resumed: bool) -> Option<&'static str> {
+    let reason = verify.strip_prefix("FAILED:")?;
+    let reason = match reason.strip_prefix("self signed") {
+        Some(rest) => format!("self-signed{rest}"),
+        None => reason.to_string(),
+    };
+    let optional = (0..128)
+        .filter(|&c| is_optional(c))
+        .any(|c| reason == x509_verify_cert_error_string(c));
+    match (optional, tls13, resumed) {
+        (false, _, _) | (true, true, _) => None,
+        (true, false, false) => Some("GENEROUS"),
+        (true, false, true) => Some("SUCCESS"),
+    }
+}
+
 /// OpenSSL's default `X509_VERIFY_PARAM` depth ("default" table entry);
 /// mod_ssl never lowers it.
 const OPENSSL_PARAM_DEPTH: usize = 100;

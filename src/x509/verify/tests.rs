@@ -192,3 +192,37 @@ fn no_certificate() {
         Outcome::Verify("NONE".into())
     );
 }
+
+#[test]
+fn another_servers_optional_no_ca_failures_read_as_mod_ssl_shows_them() {
+    let f = mod_ssl_client_verify;
+    for reason in [
+        "self-signed certificate",
+        "self signed certificate",
+        "self-signed certificate in certificate chain",
+        "self signed certificate in certificate chain",
+        "unable to get local issuer certificate",
+        "certificate not trusted",
+        "unable to verify the first certificate",
+    ] {
+        let v = format!("FAILED:{reason}");
+        assert_eq!(f(&v, false, false), Some("GENEROUS"), "{v}");
+        assert_eq!(f(&v, false, true), Some("SUCCESS"), "{v}");
+        assert_eq!(f(&v, true, false), None, "{v}");
+        assert_eq!(f(&v, true, true), None, "{v}");
+    }
+    // Errors optional_no_ca does not accept, and the other values, stay.
+    for v in [
+        "FAILED:certificate has expired",
+        "FAILED:unable to get issuer certificate",
+        "FAILED:self-signed certificate ",
+        "FAILED:",
+        "SUCCESS",
+        "NONE",
+        "GENEROUS",
+        "self-signed certificate",
+    ] {
+        assert_eq!(f(v, false, false), None, "{v}");
+        assert_eq!(f(v, false, true), None, "{v}");
+    }
+}
