@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 n=${1:-100000}
 cargo build --release --quiet
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 python3 - "$n" "$tmp" <<'PY'
 import json, sys
 n, tmp = int(sys.argv[1]), sys.argv[2]
