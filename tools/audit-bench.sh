@@ -3,13 +3,14 @@
 # without certificates (plain), with the same 4 PEM certificates on every
 # line (certs), and with 4 certificates no other line has (unique: each
 # one's signature bytes changed, which parsing does not check).
-# Usage: tools/audit-bench.sh [N]
+# Usage: tools/audit-bench.sh [N]   (KEEP=1: keep the generated files)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
 cargo build --release --quiet
 tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+[ -z "${KEEP:-}" ] || echo "files kept in $tmp" >&2
 python3 - "$n" "$tmp" <<'PY'
 import json, sys
 n, tmp = int(sys.argv[1]), sys.argv[2]
