@@ -264,7 +264,9 @@ fn is_optional(err: i32) -> bool {
 /// against the same trust anchors and reported as `verify`
 /// (`$ssl_client_verify` of nginx, which lets a connection with a
 /// verification error through only under its own `optional_no_ca`, and then
-/// only for the five errors mod_ssl accepts there, [`is_optional`]).
+/// only for the five errors mod_ssl accepts there: self-signed, self-signed
+/// in the chain, unable to get the local issuer, not trusted, unable to
+/// verify the first certificate).
 ///
 /// For `FAILED:<one of those errors>` over TLS 1.2 and below, mod_ssl's
 /// access hook has reset the verify result, so it reads `GENEROUS`, or
