@@ -354,9 +354,6 @@ fn from_fields(
     if !chain.is_empty() {
         rec.insert("client_chain".into(), Value::Array(chain));
     }
-    if format == Format::Nginx && (asked || status.is_some_and(|s| s != 400)) {
-        as_mod_ssl_verifies(&mut rec);
-    }
     let text = Value::Object(rec).to_string();
     let (mut session, mut warnings) = json(&text).map_err(|mut e| {
         if let Some((_, key)) = origin.iter().find(|(f, _)| *f == e.field) {
@@ -364,6 +361,9 @@ fn from_fields(
         }
         e
     })?;
+    if format == Format::Nginx && (asked || status.is_some_and(|s| s != 400)) {
+        as_mod_ssl_verifies(&mut session);
+    }
     warnings.extend(session.add_vars(vars).into_iter().map(|mut w| {
         w.field = w.field.trim_start_matches("vars.").to_string();
         w
@@ -385,17 +385,15 @@ fn from_fields(
 /// ([`crate::env::verify::mod_ssl_client_verify`]). Without the protocol it
 /// stays as nginx wrote it; without `$ssl_session_reused` (the mail module
 /// does not send it) the session counts as new.
-fn as_mod_ssl_verifies(rec: &mut serde_json::Map<String, serde_json::Value>) {
-    let (Some(verify), Some(protocol)) = (
-        rec.get("verify").and_then(|v| v.as_str()),
-        rec.get("protocol").and_then(|v| v.as_str()),
-    ) else {
+fn as_mod_ssl_verifies(session: &mut Session) {
+    // The protocol as the session normalised it (`TLSv1.3`, `TLSv1.2` …).
+    let (Some(verify), Some(protocol)) = (&session.verify, &session.protocol) else {
         return;
     };
-    let resumed = rec.get("resumed").and_then(|v| v.as_bool()) == Some(true);
-    let shown = crate::env::verify::mod_ssl_client_verify(verify, protocol == "TLSv1.3", resumed);
-    if let Some(shown) = shown {
-        rec.insert("verify".into(), shown.into());
+    let tls13 = protocol == "TLSv1.3";
+    let resumed = session.resumed == Some(true);
+    if let Some(shown) = crate::env::verify::mod_ssl_client_verify(verify, tls13, resumed) {
+        session.verify = Some(shown.to_string());
     }
 }
 
@@ -444,6 +442,8 @@ mod tests {
             line("200", "TLSv1.3", "."),
             "FAILED:self-signed certificate"
         );
+        // Any spelling of TLS 1.3 is TLS 1.3 (as the session reads it).
+        assert_eq!(line("200", "TLS1.3", "."), "FAILED:self-signed certificate");
         // 400: nginx may have refused the certificate itself (its `optional`
         // or `on`), where mod_ssl refuses the handshake.
         assert_eq!(

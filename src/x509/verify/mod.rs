@@ -280,13 +280,46 @@ pub fn mod_ssl_client_verify(verify: &str, tls13: bool, resumed: bool) -> Option
         Some(rest) => format!("self-signed{rest}"),
         None => reason.to_string(),
     };
-    let optional = (0..128)
+    let vrc = (0..128)
         .filter(|&c| is_optional(c))
-        .any(|c| reason == x509_verify_cert_error_string(c));
-    match (optional, tls13, resumed) {
-        (false, _, _) | (true, true, _) => None,
-        (true, false, false) => Some("GENEROUS"),
-        (true, false, true) => Some("SUCCESS"),
+        .find(|&c| reason == x509_verify_cert_error_string(c))?;
+    // mod_ssl's callback accepted it (`verify_info = "GENEROUS"`), which a
+    // resumed session no longer remembers.
+    match shown_verify(vrc, !resumed, tls13) {
+        ShownVerify::Failed(_) => None,
+        ShownVerify::Success => Some("SUCCESS"),
+        ShownVerify::Generous => Some("GENEROUS"),
+    }
+}
+
+/// A value of `SSL_CLIENT_VERIFY` for a certificate mod_ssl accepted.
+enum ShownVerify {
+    Success,
+    Generous,
+    Failed(i32),
+}
+
+/// `SSL_CLIENT_VERIFY` as `ssl_var_lookup_ssl_cert_verify` reads it when
+/// SSLRequire runs, for a handshake mod_ssl let through with verify result
+/// `vrc` and, when `generous`, `verify_info = "GENEROUS"`.
+fn shown_verify(vrc: i32, generous: bool, tls13: bool) -> ShownVerify {
+    // ssl_hook_Access_classic (TLS <= 1.2) resets the verify result before
+    // SSLRequire runs; ssl_hook_Access_modern (TLS 1.3) does not.
+    let vrc = if tls13 { vrc } else { code::OK };
+    match (vrc, generous) {
+        (code::OK, false) => ShownVerify::Success,
+        (code::OK, true) => ShownVerify::Generous,
+        (vrc, _) => ShownVerify::Failed(vrc),
+    }
+}
+
+impl std::fmt::Display for ShownVerify {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ShownVerify::Success => f.write_str("SUCCESS"),
+            ShownVerify::Generous => f.write_str("GENEROUS"),
+            ShownVerify::Failed(vrc) => write!(f, "FAILED:{}", x509_verify_cert_error_string(*vrc)),
+        }
     }
 }
 
@@ -401,17 +434,7 @@ impl Verifier {
         if vrc != code::OK && !(is_optional(vrc) && self.mode == VerifyMode::OptionalNoCa) {
             return Outcome::HandshakeFails(x509_verify_cert_error_string(vrc).into());
         }
-        // ssl_hook_Access_classic (TLS <= 1.2) resets the verify result before
-        // SSLRequire runs; ssl_hook_Access_modern (TLS 1.3) does not.
-        let vrc = if tls13 { vrc } else { code::OK };
-        let value = if vrc == code::OK && !ctx.cb.generous {
-            "SUCCESS".to_string()
-        } else if vrc == code::OK {
-            "GENEROUS".to_string()
-        } else {
-            format!("FAILED:{}", x509_verify_cert_error_string(vrc))
-        };
-        Outcome::Verify(value)
+        Outcome::Verify(shown_verify(vrc, ctx.cb.generous, tls13).to_string())
     }
 }
 
