@@ -119,14 +119,18 @@ impl Code {
         reuse: &mut Reuse,
     ) -> Result<bool, Stopped> {
         let oom = || Stopped("out of memory for the match data".into());
-        if reuse.ctx.is_none() {
-            reuse.ctx = Some(MatchContext::new().ok_or_else(oom)?);
-        }
         if reuse.limits != Some(limits) {
             // Frames grown under other limits (a larger heap limit) would
             // let this match past its own: it starts as a fresh one does.
-            reuse.md = None;
-            reuse.limits = Some(limits);
+            *reuse = Reuse {
+                limits: Some(limits),
+                ..Reuse::default()
+            };
+        }
+        if reuse.ctx.is_none() {
+            let ctx = MatchContext::new().ok_or_else(oom)?;
+            ctx.set(limits);
+            reuse.ctx = Some(ctx);
         }
         if reuse.md.is_none() {
             reuse.md = Some(MatchData::new().ok_or_else(oom)?);
@@ -134,7 +138,6 @@ impl Code {
         let (Some(md), Some(ctx)) = (&reuse.md, &reuse.ctx) else {
             unreachable!("both made above");
         };
-        ctx.set(limits);
         // SAFETY: code, subject (explicit length), match data and context
         // are valid for the call; the match data has OVECTOR_PAIRS pairs
         // (PCRE2 returns 0 when a pattern has more groups: the first pairs
@@ -180,8 +183,9 @@ const KEEP_FRAMES_UP_TO: usize = 4096;
 #[derive(Debug, Default)]
 pub(crate) struct Reuse {
     md: Option<MatchData>,
+    /// Set to `limits`.
     ctx: Option<MatchContext>,
-    /// The limits `md`'s frames were grown under.
+    /// The limits `md`'s frames were grown under and `ctx` holds.
     limits: Option<Limits>,
 }
 
